@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import {
+  CampaignIdSchema,
+  ContactIdSchema,
+  IpPoolNameSchema,
+  MessageIdSchema,
+  SegmentIdSchema,
+  TemplateIdSchema,
+} from './ids';
+
+/**
+ * Every event and command that crosses the bus, by envelope `type`. Events are named
+ * `<entity>.<past verb>`; commands are imperative (`dispatch.batch`, `outbound.send`).
+ * The bus validates `data` against this table when publishing and when consuming.
+ */
+
+const email = z.string().min(3).max(320);
+const messageClass = z.enum(['marketing', 'transactional']);
+const smtpReply = z.object({
+  /** The three-digit reply code; absent when no reply was received (socket error, timeout). */
+  code: z.number().int().min(200).max(599).optional(),
+  /** RFC 3463 enhanced status code, e.g. `5.1.1`. */
+  enhanced: z
+    .string()
+    .regex(/^[245]\.\d{1,3}\.\d{1,3}$/)
+    .optional(),
+  /** The reply text, truncated by the sender to a safe length. */
+  text: z.string().max(2000),
+});
+
+const campaignRef = z.object({ campaignId: CampaignIdSchema });
+
+/** One recipient of a campaign batch, as the segmentation service resolved it. */
+const recipient = z.object({
+  messageId: MessageIdSchema,
+  contactId: ContactIdSchema,
+  email,
+  variant: z.string().max(32).optional(),
+  sendAt: z.iso.datetime().optional(),
+  attributes: z.record(z.string(), z.unknown()).default({}),
+});
+
+const deliveryBase = z.object({
+  messageId: MessageIdSchema,
+  campaignId: CampaignIdSchema.optional(),
+  recipientDomain: z.string().max(255),
+  pool: IpPoolNameSchema,
+  attempt: z.number().int().min(1),
+  reply: smtpReply.optional(),
+});
+
+export const MESSAGE_SCHEMAS = {
+  /** A campaign was launched; segmentation resolves its recipients. */
+  'campaign.launched': campaignRef.extend({
+    segmentId: SegmentIdSchema,
+    templateId: TemplateIdSchema,
+    messageClass,
+  }),
+  /** A campaign (or a slice of it) was paused by a user or by a circuit breaker. */
+  'campaign.paused': campaignRef.extend({
+    reason: z.string().max(500),
+    /** When set, only this recipient domain / provider is paused. */
+    scope: z.object({ provider: z.string().optional(), pool: z.string().optional() }).optional(),
+  }),
+  /** A paused campaign resumed. */
+  'campaign.resumed': campaignRef,
+  /** A campaign was cancelled; pending recipients are never sent. */
+  'campaign.cancelled': campaignRef.extend({ reason: z.string().max(500).optional() }),
+  /** Every recipient of a campaign reached a final state. */
+  'campaign.completed': campaignRef,
+  /** A batch of recipients for the dispatcher to render (hundreds per bus message). */
+  'dispatch.batch': campaignRef.extend({
+    batch: z.number().int().min(0),
+    messageClass,
+    templateId: TemplateIdSchema,
+    recipients: z.array(recipient).min(1).max(1000),
+  }),
+  /** A rendered, signed message for the relay of pool `pool`. */
+  'outbound.send': z.object({
+    messageId: MessageIdSchema,
+    campaignId: CampaignIdSchema.optional(),
+    messageClass,
+    pool: IpPoolNameSchema,
+    mailFrom: z.string().max(320),
+    rcptTo: email,
+    /** The signed RFC 5322 message, base64 so any octet survives JSON. */
+    rawBase64: z.string(),
+    firstAttemptAt: z.iso.datetime(),
+    attempt: z.number().int().min(1),
+  }),
+  /** The receiving server accepted the message (2xx). */
+  'delivery.delivered': deliveryBase,
+  /** A temporary failure (4xx, timeout); the relay retries after `retryAt`. */
+  'delivery.deferred': deliveryBase.extend({ retryAt: z.iso.datetime(), reason: z.string() }),
+  /** A permanent failure (5xx or a classified bounce). */
+  'delivery.bounced': deliveryBase.extend({
+    reason: z.string(),
+    hard: z.boolean(),
+    confidence: z.number().min(0).max(1),
+  }),
+  /** Retries ran out (maximum age reached); final. */
+  'delivery.expired': deliveryBase,
+  /** A recipient complained (ARF feedback report). */
+  'feedback.complained': z.object({
+    messageId: MessageIdSchema.optional(),
+    email,
+    feedbackType: z.string().max(64),
+  }),
+  /** An address was added to the suppression list. */
+  'suppression.added': z.object({ email, reason: z.string().max(200) }),
+  /** A recipient opened a message (pixel fetch); `machine` marks proxy/scanner opens. */
+  'engagement.opened': z.object({ messageId: MessageIdSchema, machine: z.boolean() }),
+  /** A recipient followed a tracked link. */
+  'engagement.clicked': z.object({
+    messageId: MessageIdSchema,
+    url: z.url(),
+    machine: z.boolean(),
+  }),
+  /** A recipient unsubscribed (RFC 8058 one-click or the confirmation page). */
+  'engagement.unsubscribed': z.object({ messageId: MessageIdSchema, contactId: ContactIdSchema }),
+} as const;
+
+export type MessageType = keyof typeof MESSAGE_SCHEMAS;
+/** The validated `data` of a message of type T. */
+export type MessageData<T extends MessageType> = z.output<(typeof MESSAGE_SCHEMAS)[T]>;
+/** What a publisher passes as `data` (before defaults are applied). */
+export type MessageInput<T extends MessageType> = z.input<(typeof MESSAGE_SCHEMAS)[T]>;
+
+export function isMessageType(type: string): type is MessageType {
+  return Object.hasOwn(MESSAGE_SCHEMAS, type);
+}
