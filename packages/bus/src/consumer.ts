@@ -1,0 +1,270 @@
+import {
+  RelaisError,
+  decodeEnvelope,
+  isRetryable,
+  toRelaisError,
+  type Envelope,
+  type MessageType,
+} from '@relais/domain';
+import {
+  SpanKind,
+  SpanStatusCode,
+  contextFromTraceparent,
+  trace,
+  traceIdOf,
+  type Logger,
+} from '@relais/telemetry';
+import { BUS_HEADERS, clipReason, readAttempt, republishHeaders, stringHeader } from './bus-headers';
+import type { BusMetrics } from './bus-metrics';
+import type { DedupeStore } from './dedupe';
+import { exchangeName, retryExchangeName } from './topology';
+import type { Delivery, Transport } from './transport';
+
+/** A message handler: a plain async function of the validated envelope. Throw to fail. */
+export type Handler<T extends MessageType> = (envelope: Envelope<T>, context: HandlerContext) => Promise<void>;
+
+/** The handlers of one subscription, by message type; a type without one is dead-lettered. */
+export type HandlerMap = { [T in MessageType]?: Handler<T> };
+
+/** What a handler learns about the delivery besides the envelope. */
+export interface HandlerContext {
+  /** Logger carrying `event.action`, `relais.tenant_id`, `relais.envelope_id`, `trace.id`. */
+  readonly logger: Logger;
+  /** Handler attempts including this one (delayed retries), starting at 1. */
+  readonly attempt: number;
+  /** Earlier deliveries of this copy that were never settled (a consumer died). */
+  readonly deliveryCount: number;
+  /** The broker delivered this copy before. */
+  readonly redelivered: boolean;
+}
+
+/** Everything one subscription's consumer runtime needs. */
+export interface ConsumerSettings {
+  queue: string;
+  /** Dedupe scope; several subscriptions of one service share it. */
+  consumerName: string;
+  handlers: HandlerMap;
+  transport: Transport;
+  logger: Logger;
+  metrics: BusMetrics;
+  dedupe: DedupeStore;
+  namespace: string;
+  retryTiersMs: readonly number[];
+  maxAttempts: number;
+  /** Dead-letter (with reasons) a copy delivered this many times without being settled. */
+  deliveryLimit: number;
+}
+
+const tracer = trace.getTracer('@relais/bus');
+
+/**
+ * The per-delivery state machine: decode → dedupe → handler → ack, delayed retry or
+ * dead-letter. It never throws and never leaves a delivery unsettled: when the broker
+ * refuses the retry or dead-letter copy, the original is requeued so nothing is lost.
+ */
+export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: Delivery) => Promise<void> {
+  const { queue, transport, metrics, logger, namespace } = settings;
+  const deadExchange = exchangeName(namespace, 'dead');
+  const lastTier = settings.retryTiersMs.length - 1;
+  if (lastTier < 0) throw new RelaisError('CONFIG_INVALID', 'at least one retry tier is required');
+
+  const requeue = (delivery: Delivery, error: unknown, envelopeId: string | undefined, what: string): void => {
+    logger.error(
+      { err: error, 'relais.queue': queue, 'relais.envelope_id': envelopeId },
+      `${what} publish failed; message requeued`,
+    );
+    delivery.requeue();
+  };
+
+  const deadLetter = async (
+    delivery: Delivery,
+    failure: RelaisError,
+    attempt: number,
+    envelope: Envelope | undefined,
+  ): Promise<void> => {
+    const headers = delivery.headers;
+    const reason = clipReason(failure.message);
+    try {
+      await transport.publish({
+        exchange: deadExchange,
+        routingKey: delivery.routingKey,
+        body: delivery.body,
+        headers: republishHeaders(headers, {
+          [BUS_HEADERS.failureCode]: failure.code,
+          [BUS_HEADERS.failureReason]: reason,
+          [BUS_HEADERS.originalQueue]: queue,
+          [BUS_HEADERS.originalExchange]: stringHeader(headers, BUS_HEADERS.originalExchange) ?? delivery.exchange,
+          [BUS_HEADERS.originalRoutingKey]:
+            stringHeader(headers, BUS_HEADERS.originalRoutingKey) ?? delivery.routingKey,
+          [BUS_HEADERS.attempt]: attempt,
+          [BUS_HEADERS.failedAt]: new Date().toISOString(),
+        }),
+        ...(delivery.messageId === undefined ? {} : { messageId: delivery.messageId }),
+        ...(envelope === undefined ? {} : { type: envelope.type }),
+      });
+    } catch (error) {
+      requeue(delivery, error, envelope?.id, 'dead-letter');
+      return;
+    }
+    delivery.ack();
+    metrics.consumed(queue, envelope?.type ?? 'invalid', 'dead_lettered');
+    logger.error(
+      {
+        'error.code': failure.code,
+        'error.message': reason,
+        'relais.queue': queue,
+        'relais.envelope_id': envelope?.id ?? delivery.messageId,
+        'relais.tenant_id': envelope?.tenantId,
+        'event.action': envelope?.type,
+        'relais.attempt': attempt,
+      },
+      'message dead-lettered',
+    );
+  };
+
+  const retry = async (delivery: Delivery, failure: RelaisError, attempt: number, envelope: Envelope): Promise<void> => {
+    const tierMs = settings.retryTiersMs[Math.min(attempt - 1, lastTier)] ?? 0;
+    try {
+      // The delay queue dead-letters the copy to `requeue` with this routing key, which
+      // only the original queue is bound to: other consumers of the event never see it.
+      await transport.publish({
+        exchange: retryExchangeName(namespace, tierMs),
+        routingKey: queue,
+        body: delivery.body,
+        headers: republishHeaders(delivery.headers, {
+          [BUS_HEADERS.attempt]: attempt + 1,
+          [BUS_HEADERS.originalExchange]:
+            stringHeader(delivery.headers, BUS_HEADERS.originalExchange) ?? delivery.exchange,
+          [BUS_HEADERS.originalRoutingKey]:
+            stringHeader(delivery.headers, BUS_HEADERS.originalRoutingKey) ?? delivery.routingKey,
+        }),
+        messageId: envelope.id,
+        type: envelope.type,
+      });
+    } catch (error) {
+      requeue(delivery, error, envelope.id, 'retry');
+      return;
+    }
+    delivery.ack();
+    metrics.consumed(queue, envelope.type, 'retried');
+    logger.warn(
+      {
+        'error.code': failure.code,
+        'error.message': failure.message,
+        'relais.queue': queue,
+        'relais.envelope_id': envelope.id,
+        'relais.tenant_id': envelope.tenantId,
+        'event.action': envelope.type,
+        'relais.attempt': attempt,
+        'relais.retry_in_ms': tierMs,
+      },
+      'handler failed; retry scheduled',
+    );
+  };
+
+  const run = async (delivery: Delivery, envelope: Envelope, handler: Handler<MessageType>, attempt: number) => {
+    const traceparent = stringHeader(delivery.headers, BUS_HEADERS.traceparent) ?? envelope.traceparent;
+    let child: Logger | undefined;
+    const context: HandlerContext = {
+      // Built on first use: most handlers never log, and a pino child per message is not free.
+      get logger() {
+        child ??= logger.child({
+          'event.action': envelope.type,
+          'relais.tenant_id': envelope.tenantId,
+          'relais.envelope_id': envelope.id,
+          'trace.id': traceIdOf(traceparent),
+        });
+        return child;
+      },
+      attempt,
+      deliveryCount: delivery.deliveryCount,
+      redelivered: delivery.redelivered,
+    };
+    await tracer.startActiveSpan(
+      `${queue} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'rabbitmq',
+          'messaging.operation.type': 'process',
+          'messaging.destination.name': queue,
+          'messaging.message.id': envelope.id,
+          'relais.message_type': envelope.type,
+          'relais.attempt': attempt,
+        },
+      },
+      contextFromTraceparent(traceparent),
+      async (span) => {
+        try {
+          await handler(envelope, context);
+        } catch (error) {
+          span.recordException(error instanceof Error ? error : String(error));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+          throw error;
+        } finally {
+          span.end();
+        }
+      },
+    );
+  };
+
+  const process = async (delivery: Delivery): Promise<void> => {
+    const attempt = readAttempt(delivery.headers);
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(delivery.body);
+    } catch (error) {
+      return deadLetter(delivery, toRelaisError(error, 'MESSAGE_INVALID'), attempt, undefined);
+    }
+    const handler = settings.handlers[envelope.type] as Handler<MessageType> | undefined;
+    if (handler === undefined) {
+      const failure = new RelaisError('MESSAGE_UNKNOWN_TYPE', `queue ${queue} has no handler for ${envelope.type}`, {
+        details: { queue, type: envelope.type },
+      });
+      return deadLetter(delivery, failure, attempt, envelope);
+    }
+    if (delivery.deliveryCount >= settings.deliveryLimit) {
+      // Each earlier delivery died with its consumer; the broker's own limit would drop it
+      // to the dead-letter queue without saying why, so do it here with the reason.
+      const failure = new RelaisError(
+        'HANDLER_FAILED',
+        `delivered ${delivery.deliveryCount + 1} times without being settled (consumer crash loop)`,
+        { retryable: false, details: { queue, deliveryCount: delivery.deliveryCount } },
+      );
+      return deadLetter(delivery, failure, attempt, envelope);
+    }
+    const started = performance.now();
+    try {
+      if (await settings.dedupe.has(settings.consumerName, envelope.id)) {
+        delivery.ack();
+        metrics.consumed(queue, envelope.type, 'duplicate');
+        return;
+      }
+      await run(delivery, envelope, handler, attempt);
+    } catch (error) {
+      metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
+      const failure = toRelaisError(error, 'HANDLER_FAILED');
+      if (isRetryable(error) && attempt < settings.maxAttempts) return retry(delivery, failure, attempt, envelope);
+      return deadLetter(delivery, failure, attempt, envelope);
+    }
+    metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
+    try {
+      await settings.dedupe.add(settings.consumerName, envelope.id);
+    } catch (error) {
+      // The work is done; failing it now would run it twice. Only a redelivery can slip through.
+      logger.warn({ err: error, 'relais.queue': queue, 'relais.envelope_id': envelope.id }, 'dedupe record failed');
+    }
+    delivery.ack();
+    metrics.consumed(queue, envelope.type, 'acked');
+  };
+
+  return async (delivery) => {
+    try {
+      await process(delivery);
+    } catch (error) {
+      // Unreachable by design (every path above catches); a bug must not stop the consumer.
+      logger.error({ err: error, 'relais.queue': queue }, 'consumer runtime failed; message requeued');
+      delivery.requeue();
+    }
+  };
+}
