@@ -16,7 +16,7 @@ export interface KernelDefaults {
 
 /** A URL whose scheme is one of `protocols` (with the trailing colon, as `URL.protocol` has it). */
 export function url(protocols: readonly string[], example: string) {
-  const expected = `expected a ${protocols.map((p) => `${p}//`).join(' or ')} URL like ${example}`;
+  const expected = `expected a URL (${protocols.map((p) => `${p}//`).join(' or ')}) like ${example}`;
   return z.string({ error: expected }).refine(
     (text) => URL.canParse(text) && protocols.includes(new URL(text).protocol),
     { error: expected },
@@ -30,9 +30,9 @@ export function url(protocols: readonly string[], example: string) {
 export function kernelConfigSchema(defaults: KernelDefaults) {
   return z.object({
     /** RabbitMQ; set together with `databaseUrl` for distributed mode. */
-    amqpUrl: url(['amqp:', 'amqps:'], 'amqp://user:pass@rabbitmq:5672').optional(),
+    amqpUrl: url(['amqp:', 'amqps:'], 'amqp://rabbitmq:5672').optional(),
     /** PostgreSQL; set together with `amqpUrl` for distributed mode. */
-    databaseUrl: url(['postgres:', 'postgresql:'], 'postgres://user:pass@postgres:5432/relais').optional(),
+    databaseUrl: url(['postgres:', 'postgresql:'], 'postgres://postgres:5432/relais').optional(),
     /** Embedded mode keeps its PGlite database and state here. */
     dataDir: z.string().min(1).default('.relais/data'),
     logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
