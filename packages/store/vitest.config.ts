@@ -1,10 +1,8 @@
-import { defineProject } from 'vitest/config';
+import { defineConfig } from 'vitest/config';
 
-// Integration suites share one RabbitMQ and one PostgreSQL; each file isolates itself
-// (own vhost / schema / namespace), so files still run in parallel.
-export default defineProject({
+export default defineConfig({
   test: {
-    name: 'store',
+    // Bulk and concurrency cases move 100k rows or wait on two relays; each stays < 30 s.
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },
