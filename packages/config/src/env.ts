@@ -69,7 +69,10 @@ export function coerceEnv(text: string, kind: LeafKind): unknown {
     case 'list':
       return text.trim().startsWith('[')
         ? parseJsonOr(text)
-        : text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+        : text
+            .split(',')
+            .map((item) => item.trim())
+            .filter((item) => item !== '');
     case 'json':
       return parseJsonOr(text);
   }

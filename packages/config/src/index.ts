@@ -1,4 +1,12 @@
-export { duration, rate, byteSize, parseDuration, parseRate, parseByteSize, type Rate } from './units';
+export {
+  duration,
+  rate,
+  byteSize,
+  parseDuration,
+  parseRate,
+  parseByteSize,
+  type Rate,
+} from './units';
 export { envVarFor, toEnvSegment, listLeaves, type ConfigLeaf, type LeafKind } from './env';
 export {
   loadConfig,

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { kernelConfigSchema, mode, withModeCheck } from './kernel';
 import { configProblems, loadConfig } from './load';
 
-const schema = withModeCheck(kernelConfigSchema({ httpPort: 8081 }).extend({ batchSize: z.number().default(500) }));
+const schema = withModeCheck(
+  kernelConfigSchema({ httpPort: 8081 }).extend({ batchSize: z.number().default(500) }),
+);
 const load = (env: Record<string, string>) => loadConfig(schema, { env, argv: [] });
 
 describe('kernelConfigSchema', () => {
@@ -29,13 +31,23 @@ describe('kernelConfigSchema', () => {
       HTTP_PORT: '0',
       NAMESPACE: 'staging',
     });
-    expect(config).toMatchObject({ shutdownTimeout: 45_000, logLevel: 'debug', httpPort: 0, namespace: 'staging' });
+    expect(config).toMatchObject({
+      shutdownTimeout: 45_000,
+      logLevel: 'debug',
+      httpPort: 0,
+      namespace: 'staging',
+    });
     expect(mode(config)).toBe('distributed');
   });
 
   it('rejects URLs of the wrong scheme, ports out of range and unknown levels', () => {
     try {
-      load({ AMQP_URL: 'http://rabbit', DATABASE_URL: 'pg', HTTP_PORT: '70000', LOG_LEVEL: 'verbose' });
+      load({
+        AMQP_URL: 'http://rabbit',
+        DATABASE_URL: 'pg',
+        HTTP_PORT: '70000',
+        LOG_LEVEL: 'verbose',
+      });
       expect.unreachable();
     } catch (error) {
       expect(configProblems(error).map((problem) => `${problem.key}: ${problem.message}`)).toEqual([
@@ -60,11 +72,15 @@ describe('mode', () => {
     } catch (error) {
       const problems = configProblems(error);
       expect(problems.map((problem) => problem.key)).toEqual(['namespace', 'databaseUrl']);
-      expect(problems[1]?.message).toMatch(/^AMQP_URL is set but DATABASE_URL is not; distributed mode needs both/);
+      expect(problems[1]?.message).toMatch(
+        /^AMQP_URL is set but DATABASE_URL is not; distributed mode needs both/,
+      );
     }
   });
 
   it('throws CONFIG_INVALID when called on a half-configured config', () => {
-    expect(() => mode({ databaseUrl: 'postgres://pg/relais' })).toThrow(/DATABASE_URL is set but AMQP_URL is not/);
+    expect(() => mode({ databaseUrl: 'postgres://pg/relais' })).toThrow(
+      /DATABASE_URL is set but AMQP_URL is not/,
+    );
   });
 });

@@ -17,10 +17,11 @@ export interface KernelDefaults {
 /** A URL whose scheme is one of `protocols` (with the trailing colon, as `URL.protocol` has it). */
 export function url(protocols: readonly string[], example: string) {
   const expected = `expected a URL (${protocols.map((p) => `${p}//`).join(' or ')}) like ${example}`;
-  return z.string({ error: expected }).refine(
-    (text) => URL.canParse(text) && protocols.includes(new URL(text).protocol),
-    { error: expected },
-  );
+  return z
+    .string({ error: expected })
+    .refine((text) => URL.canParse(text) && protocols.includes(new URL(text).protocol), {
+      error: expected,
+    });
 }
 
 /**
@@ -35,7 +36,9 @@ export function kernelConfigSchema(defaults: KernelDefaults) {
     databaseUrl: url(['postgres:', 'postgresql:'], 'postgres://postgres:5432/relais').optional(),
     /** Embedded mode keeps its PGlite database and state here. */
     dataDir: z.string().min(1).default('.relais/data'),
-    logLevel: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+    logLevel: z
+      .enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(', ')}` })
+      .default('info'),
     /** 0 lets the OS pick a free port (tests, several embedded copies). */
     httpPort: z
       .number({ error: 'expected a TCP port number' })
@@ -52,7 +55,8 @@ export function kernelConfigSchema(defaults: KernelDefaults) {
     namespace: z
       .string()
       .regex(/^[a-z][a-z0-9_-]*$/, {
-        error: "expected lowercase letters, digits, '-' or '_' starting with a letter (it prefixes exchange and queue names)",
+        error:
+          "expected lowercase letters, digits, '-' or '_' starting with a letter (it prefixes exchange and queue names)",
       })
       .default('relais'),
   });
@@ -75,7 +79,7 @@ export function withModeCheck<S extends z.ZodObject>(schema: S): S {
   return schema.superRefine(
     (config, ctx) => {
       if (config === null || typeof config !== 'object') return;
-      const problem = modeProblem(config as ModeFields);
+      const problem = modeProblem(config);
       if (problem) ctx.addIssue({ code: 'custom', path: [problem.key], message: problem.message });
     },
     // Run even when other fields failed, so this problem is reported with the rest.

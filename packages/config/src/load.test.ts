@@ -14,11 +14,13 @@ const schema = z.object({
   httpPort: z.number().int().default(8080),
   verbose: z.boolean().default(false),
   pools: z.array(z.string()).default([]),
-  relay: z.object({
-    maxConnections: z.number().int().positive().default(10),
-    sendRate: rate().prefault('100/s'),
-    maxMessageSize: byteSize().prefault('10MB'),
-  }).prefault({}),
+  relay: z
+    .object({
+      maxConnections: z.number().int().positive().default(10),
+      sendRate: rate().prefault('100/s'),
+      maxMessageSize: byteSize().prefault('10MB'),
+    })
+    .prefault({}),
   dbPassword: z.string().min(12).optional(),
 });
 
@@ -102,7 +104,10 @@ describe('env mapping', () => {
 
 describe('file and env', () => {
   it('reads YAML and lets env override it', () => {
-    const file = writeTemp('relais.yaml', 'httpPort: 7000\nshutdownTimeout: 10s\nrelay:\n  maxConnections: 2\n');
+    const file = writeTemp(
+      'relais.yaml',
+      'httpPort: 7000\nshutdownTimeout: 10s\nrelay:\n  maxConnections: 2\n',
+    );
     const config = loadConfig(schema, { ...noArgs, file, env: { RELAY__MAX_CONNECTIONS: '3' } });
     expect(config.httpPort).toBe(7000);
     expect(config.shutdownTimeout).toBe(10_000);
@@ -118,12 +123,18 @@ describe('file and env', () => {
   it('takes the file from --config over the file option', () => {
     const chosen = writeTemp('a.yaml', 'httpPort: 1111\n');
     const ignored = writeTemp('b.yaml', 'httpPort: 2222\n');
-    expect(loadConfig(schema, { argv: ['--config', chosen], file: ignored, env: {} }).httpPort).toBe(1111);
+    expect(
+      loadConfig(schema, { argv: ['--config', chosen], file: ignored, env: {} }).httpPort,
+    ).toBe(1111);
     expect(loadConfig(schema, { argv: [`--config=${chosen}`], env: {} }).httpPort).toBe(1111);
   });
 
   it('reports an unreadable or malformed file as a problem', () => {
-    expect(problemsOf(() => loadConfig(schema, { ...noArgs, file: '/nonexistent/relais.yaml', env: {} }))).toEqual([
+    expect(
+      problemsOf(() =>
+        loadConfig(schema, { ...noArgs, file: '/nonexistent/relais.yaml', env: {} }),
+      ),
+    ).toEqual([
       {
         key: '(config file)',
         source: 'file /nonexistent/relais.yaml',
@@ -131,16 +142,24 @@ describe('file and env', () => {
       },
     ]);
     const bad = writeTemp('bad.yaml', 'relay: [unclosed\n');
-    expect(problemsOf(() => loadConfig(schema, { ...noArgs, file: bad, env: {} }))[0]?.message).toMatch(
-      /^is not valid YAML/,
-    );
+    expect(
+      problemsOf(() => loadConfig(schema, { ...noArgs, file: bad, env: {} }))[0]?.message,
+    ).toMatch(/^is not valid YAML/);
   });
 
   it('names unknown file keys with a suggestion instead of ignoring them', () => {
     const file = writeTemp('typo.yaml', 'shutdown_timeout: 5s\nrelay:\n  maxConection: 3\n');
     expect(problemsOf(() => loadConfig(schema, { ...noArgs, file, env: {} }))).toEqual([
-      { key: 'shutdown_timeout', source: `file ${file}`, message: "unknown key; did you mean 'shutdownTimeout'?" },
-      { key: 'relay.maxConection', source: `file ${file}`, message: "unknown key; did you mean 'relay.maxConnections'?" },
+      {
+        key: 'shutdown_timeout',
+        source: `file ${file}`,
+        message: "unknown key; did you mean 'shutdownTimeout'?",
+      },
+      {
+        key: 'relay.maxConection',
+        source: `file ${file}`,
+        message: "unknown key; did you mean 'relay.maxConnections'?",
+      },
     ]);
   });
 });
@@ -153,15 +172,25 @@ describe('problems', () => {
       loadConfig(required, {
         ...noArgs,
         file,
-        env: { SHUTDOWN_TIMEOUT: 'abc', RELAY__MAX_CONNECTIONS: '-2', RELAY__SEND_RATE: 'fast', VERBOSE: 'maybe' },
+        env: {
+          SHUTDOWN_TIMEOUT: 'abc',
+          RELAY__MAX_CONNECTIONS: '-2',
+          RELAY__SEND_RATE: 'fast',
+          VERBOSE: 'maybe',
+        },
       }),
     );
     expect(problems).toEqual([
-      { key: 'amqpUrl', source: `env AMQP_URL / file ${file}`, message: "required but not set; set AMQP_URL or 'amqpUrl' in the file" },
+      {
+        key: 'amqpUrl',
+        source: `env AMQP_URL / file ${file}`,
+        message: "required but not set; set AMQP_URL or 'amqpUrl' in the file",
+      },
       {
         key: 'shutdownTimeout',
         source: 'env SHUTDOWN_TIMEOUT',
-        message: "expected a duration like 30s, 5m or 1h30m (plain numbers are milliseconds), got 'abc'",
+        message:
+          "expected a duration like 30s, 5m or 1h30m (plain numbers are milliseconds), got 'abc'",
       },
       { key: 'httpPort', source: `file ${file}`, message: "expected number, got 'eighty'" },
       { key: 'verbose', source: 'env VERBOSE', message: "expected boolean, got 'maybe'" },
@@ -190,7 +219,9 @@ describe('problems', () => {
           "httpPort (env HTTP_PORT): expected number, got 'x'",
         ].join('\n'),
       );
-      expect(formatConfigError(error)).toMatch(/^Configuration is invalid \(2 problems\):\n {2}- shutdownTimeout/);
+      expect(formatConfigError(error)).toMatch(
+        /^Configuration is invalid \(2 problems\):\n {2}- shutdownTimeout/,
+      );
     }
   });
 
@@ -199,7 +230,11 @@ describe('problems', () => {
       loadConfig(schema, { ...noArgs, env: { DB_PASSWORD: 'hunter2', AMQP_URL: 'amqp://u:pw@h' } }),
     );
     expect(problems).toEqual([
-      { key: 'dbPassword', source: 'env DB_PASSWORD', message: "Too small: expected string to have >=12 characters, got '[redacted]'" },
+      {
+        key: 'dbPassword',
+        source: 'env DB_PASSWORD',
+        message: "Too small: expected string to have >=12 characters, got '[redacted]'",
+      },
     ]);
   });
 

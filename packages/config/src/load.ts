@@ -40,9 +40,15 @@ type Origin = 'env' | 'file';
  * values count as unset, as compose files tend to pass `AMQP_URL=` for "none". Every
  * problem is collected before throwing one `CONFIG_INVALID` error listing them all.
  */
-export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOptions = {}): z.output<S> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  options: LoadConfigOptions = {},
+): z.output<S> {
   const env = options.env ?? process.env;
-  const filePath = configFileOf(options.argv ?? process.argv.slice(2)) ?? options.file ?? nonEmpty(env[CONFIG_FILE_ENV]);
+  const filePath =
+    configFileOf(options.argv ?? process.argv.slice(2)) ??
+    options.file ??
+    nonEmpty(env[CONFIG_FILE_ENV]);
   const problems: ConfigProblem[] = [];
   const fileSource = filePath === undefined ? undefined : `file ${filePath}`;
 
@@ -100,7 +106,9 @@ export function configError(problems: readonly ConfigProblem[]): RelaisError {
     `configuration has ${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}:`,
     ...problems.map(formatProblem),
   ].join('\n');
-  const error = new RelaisError('CONFIG_INVALID', message, { details: { problemCount: problems.length } });
+  const error = new RelaisError('CONFIG_INVALID', message, {
+    details: { problemCount: problems.length },
+  });
   problemsByError.set(error, problems);
   return error;
 }
@@ -134,7 +142,9 @@ function readConfigFile(path: string, problems: ConfigProblem[]): Record<string,
   try {
     parsed = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (error) {
-    return fail(`is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`);
+    return fail(
+      `is not valid ${path.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message}`,
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
@@ -144,11 +154,17 @@ function readConfigFile(path: string, problems: ConfigProblem[]): Record<string,
 }
 
 // A misspelt key in a file would otherwise be stripped silently and its default used.
-function unknownKeys(schema: z.ZodType, value: unknown, path: string[], source: string): ConfigProblem[] {
+function unknownKeys(
+  schema: z.ZodType,
+  value: unknown,
+  path: string[],
+  source: string,
+): ConfigProblem[] {
   const object = objectOf(schema);
   if (!object || value === null || typeof value !== 'object' || Array.isArray(value)) return [];
   // Loose and catch-all objects accept extra keys on purpose.
-  const acceptsExtra = object.def.catchall !== undefined && !(object.def.catchall instanceof z.ZodNever);
+  const acceptsExtra =
+    object.def.catchall !== undefined && !(object.def.catchall instanceof z.ZodNever);
   const known = Object.keys(object.shape);
   const problems: ConfigProblem[] = [];
   for (const [key, child] of Object.entries(value)) {
@@ -190,22 +206,32 @@ function toProblem(
 
   const value = getAt(merged, issuePath);
   if (value === undefined && issue.code === 'invalid_type') {
-    return { key, source, message: `required but not set; set ${envVar}${fileSource ? ` or '${keyPath.join('.')}' in the file` : ''}` };
+    return {
+      key,
+      source,
+      message: `required but not set; set ${envVar}${fileSource ? ` or '${keyPath.join('.')}' in the file` : ''}`,
+    };
   }
   const secret = isSecretPath(keyPath, secretKeys);
   const shown = secret ? "'[redacted]'" : redactUrlPasswords(show(value));
   let message = issue.message.replace(/^Invalid input: /, '');
   if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${shown}`;
-  else if (!/\bgot\b/.test(message) && value !== undefined && !isContainer(value)) message += `, got ${shown}`;
+  else if (!/\bgot\b/.test(message) && value !== undefined && !isContainer(value))
+    message += `, got ${shown}`;
   // Messages built by unit types echo the input themselves; keep secrets out of them too.
-  if (secret && typeof value === 'string' && value !== '') message = message.replaceAll(value, '[redacted]');
+  if (secret && typeof value === 'string' && value !== '')
+    message = message.replaceAll(value, '[redacted]');
   return { key, source, message: redactUrlPasswords(message) };
 }
 
-function longestLeaf(path: readonly string[], leaves: readonly ConfigLeaf[]): ConfigLeaf | undefined {
+function longestLeaf(
+  path: readonly string[],
+  leaves: readonly ConfigLeaf[],
+): ConfigLeaf | undefined {
   let best: ConfigLeaf | undefined;
   for (const leaf of leaves) {
-    const isPrefix = leaf.path.length <= path.length && leaf.path.every((part, i) => part === path[i]);
+    const isPrefix =
+      leaf.path.length <= path.length && leaf.path.every((part, i) => part === path[i]);
     if (isPrefix && (best === undefined || leaf.path.length > best.path.length)) best = leaf;
   }
   return best;
@@ -218,7 +244,8 @@ function closest(key: string, known: readonly string[]): string | undefined {
   let best: { candidate: string; distance: number } | undefined;
   for (const candidate of known) {
     const distance = editDistance(normalized, normalizeKey(candidate));
-    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { candidate, distance };
+    if (distance <= 2 && (best === undefined || distance < best.distance))
+      best = { candidate, distance };
   }
   return best?.candidate;
 }

@@ -33,9 +33,13 @@ describe('redaction', () => {
 
   it('prints the effective config as YAML without secrets', () => {
     let printed = '';
-    printEffectiveConfig({ databaseUrl: 'postgres://u:pw@pg/db', shutdownTimeout: 30_000 }, [], (text) => {
-      printed += text;
-    });
+    printEffectiveConfig(
+      { databaseUrl: 'postgres://u:pw@pg/db', shutdownTimeout: 30_000 },
+      [],
+      (text) => {
+        printed += text;
+      },
+    );
     expect(printed).toContain('databaseUrl: postgres://u:***@pg/db\n');
     expect(printed).toContain('shutdownTimeout: 30000\n');
     expect(printed).not.toContain(':pw@');

@@ -1,7 +1,8 @@
 import { stringify } from 'yaml';
 
 /** Keys whose values are secret whatever the service says: never printed, never echoed in errors. */
-export const SECRET_KEY_PATTERN = /password|passwd|secret|token|api[-_]?key|private[-_]?key|credential/i;
+export const SECRET_KEY_PATTERN =
+  /password|passwd|secret|token|api[-_]?key|private[-_]?key|credential/i;
 
 const REDACTED = '[redacted]';
 const URL_USERINFO_PASSWORD = /\b([a-z][a-z0-9+.-]*:\/\/[^\s:@/]*:)([^\s@/]+)@/gi;
@@ -28,7 +29,8 @@ export function redactConfig(config: unknown, secretKeys: readonly string[] = []
   const visit = (value: unknown, path: string[]): unknown => {
     if (path.length > 0 && isSecretPath(path, secretKeys) && value !== undefined) return REDACTED;
     if (typeof value === 'string') return redactUrlPasswords(value);
-    if (Array.isArray(value)) return value.map((item, index) => visit(item, [...path, String(index)]));
+    if (Array.isArray(value))
+      return value.map((item, index) => visit(item, [...path, String(index)]));
     if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
       return Object.fromEntries(
         Object.entries(value).map(([key, child]) => [key, visit(child, [...path, key])]),

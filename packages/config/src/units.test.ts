@@ -39,7 +39,9 @@ describe('duration', () => {
   });
 
   it('parses the prefault as input, so defaults read like config', () => {
-    expect(z.object({ timeout: duration().prefault('30s') }).parse({})).toEqual({ timeout: 30_000 });
+    expect(z.object({ timeout: duration().prefault('30s') }).parse({})).toEqual({
+      timeout: 30_000,
+    });
   });
 });
 
@@ -58,13 +60,16 @@ describe('rate', () => {
     expect(rate().parse(input).perSecond).toBeCloseTo(perSecond, 10);
   });
 
-  it.each(['100', '1,00/s', '100/week', '/s', 'fast', '-1/s', '1.000/s/s'])('rejects %j', (input) => {
-    const result = rate().safeParse(input);
-    expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.message).toBe(
-      `expected a rate like 100/s, 50/min, 1,000/h or 2000/d, got '${input}'`,
-    );
-  });
+  it.each(['100', '1,00/s', '100/week', '/s', 'fast', '-1/s', '1.000/s/s'])(
+    'rejects %j',
+    (input) => {
+      const result = rate().safeParse(input);
+      expect(result.success).toBe(false);
+      expect(result.error?.issues[0]?.message).toBe(
+        `expected a rate like 100/s, 50/min, 1,000/h or 2000/d, got '${input}'`,
+      );
+    },
+  );
 
   it('rejects plain numbers: the unit of time must be explicit', () => {
     expect(rate().safeParse(100).success).toBe(false);

@@ -89,14 +89,12 @@ export function duration() {
 
 /** A zod type accepting a human rate ("1,000/h"); the parsed value is `{ perSecond }`. */
 export function rate() {
-  return z
-    .string({ error: (issue) => rateProblem(issue.input) })
-    .transform((input, ctx) => {
-      const parsed = tryRate(input);
-      if (parsed !== undefined) return parsed;
-      ctx.addIssue({ code: 'custom', message: rateProblem(input) });
-      return z.NEVER;
-    });
+  return z.string({ error: (issue) => rateProblem(issue.input) }).transform((input, ctx) => {
+    const parsed = tryRate(input);
+    if (parsed !== undefined) return parsed;
+    ctx.addIssue({ code: 'custom', message: rateProblem(input) });
+    return z.NEVER;
+  });
 }
 
 /** A zod type accepting a human byte size ("10MB", "512KiB"); the parsed value is bytes. */

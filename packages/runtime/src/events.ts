@@ -6,12 +6,16 @@ import type { Logger } from '@relais/telemetry';
  */
 export const RUNTIME_EVENTS = {
   'runtime.started': 'The HTTP server listens and signal handlers are installed.',
-  'runtime.startup.failed': 'main() or start() threw before the service was up; the process exits 1.',
-  'runtime.readiness.failed': 'A readiness check started failing (logged on the transition, not per probe).',
+  'runtime.startup.failed':
+    'main() or start() threw before the service was up; the process exits 1.',
+  'runtime.readiness.failed':
+    'A readiness check started failing (logged on the transition, not per probe).',
   'runtime.readiness.recovered': 'Every readiness check passes again.',
-  'runtime.http.request_failed': 'A route threw and no service error handler answered; replied 500.',
+  'runtime.http.request_failed':
+    'A route threw and no service error handler answered; replied 500.',
   'runtime.shutdown.started': 'A signal or stop() began the graceful shutdown.',
-  'runtime.shutdown.intake_stopped': 'Phase 1 done: consumers stopped, new HTTP work refused with 503.',
+  'runtime.shutdown.intake_stopped':
+    'Phase 1 done: consumers stopped, new HTTP work refused with 503.',
   'runtime.shutdown.work_drained': 'Phase 2 done: in-flight work and drain hooks finished.',
   'runtime.shutdown.connections_closed': 'Phase 3 done: bus, store and HTTP server closed.',
   'runtime.shutdown.telemetry_flushed': 'Phase 4 done: traces and logs flushed.',

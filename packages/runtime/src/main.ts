@@ -22,14 +22,19 @@ export const EXIT_CONFIG_INVALID = 2;
  * runtime. A config error is printed readably and exits 2 before any connection is
  * opened; any other startup failure is logged once and exits 1.
  */
-export async function runMain(main: () => Promise<ServiceRuntime>, options: RunMainOptions = {}): Promise<void> {
+export async function runMain(
+  main: () => Promise<ServiceRuntime>,
+  options: RunMainOptions = {},
+): Promise<void> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   try {
     const runtime = await main();
     await runtime.start();
   } catch (error) {
     if (isConfigError(error)) {
-      (options.writeError ?? ((text) => process.stderr.write(text)))(`${formatConfigError(error)}\n`);
+      (options.writeError ?? ((text) => process.stderr.write(text)))(
+        `${formatConfigError(error)}\n`,
+      );
       exit(EXIT_CONFIG_INVALID);
       return;
     }
@@ -41,5 +46,8 @@ export async function runMain(main: () => Promise<ServiceRuntime>, options: RunM
 }
 
 function isConfigError(error: unknown): boolean {
-  return configProblems(error).length > 0 || (error instanceof RelaisError && error.code === 'CONFIG_INVALID');
+  return (
+    configProblems(error).length > 0 ||
+    (error instanceof RelaisError && error.code === 'CONFIG_INVALID')
+  );
 }

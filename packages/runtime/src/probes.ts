@@ -41,13 +41,16 @@ export function mountProbes(app: Express, options: ProbeOptions): void {
     // Probes run every few seconds: log the transitions, not every failed probe.
     if (report.ready !== lastReady) {
       lastReady = report.ready;
-      if (report.ready) logEvent(options.logger, 'info', 'runtime.readiness.recovered', 'service is ready again');
+      if (report.ready)
+        logEvent(options.logger, 'info', 'runtime.readiness.recovered', 'service is ready again');
       else
         logEvent(options.logger, 'warn', 'runtime.readiness.failed', 'readiness check failed', {
           relais: { readiness: failing(report) },
         });
     }
-    res.status(report.ready ? 200 : 503).json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
+    res
+      .status(report.ready ? 200 : 503)
+      .json({ status: report.ready ? 'ready' : 'not_ready', checks: report.checks });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -62,7 +65,9 @@ export async function runReadiness(
   timeoutMs: number,
 ): Promise<ReadinessReport> {
   const entries = await Promise.all(
-    Object.entries(checks).map(async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const),
+    Object.entries(checks).map(
+      async ([name, check]) => [name, await runCheck(check, timeoutMs)] as const,
+    ),
   );
   const result = Object.fromEntries(entries);
   return { ready: entries.every(([, outcome]) => outcome === 'ok'), checks: result };
@@ -88,7 +93,9 @@ async function runCheck(check: ReadinessCheck, timeoutMs: number): Promise<strin
 }
 
 function failing(report: ReadinessReport): Record<string, string> {
-  return Object.fromEntries(Object.entries(report.checks).filter(([, outcome]) => outcome !== 'ok'));
+  return Object.fromEntries(
+    Object.entries(report.checks).filter(([, outcome]) => outcome !== 'ok'),
+  );
 }
 
 function noStore(res: Response): void {

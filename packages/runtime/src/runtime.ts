@@ -74,7 +74,11 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (stopping) {
       res.set('Connection', 'close').set('Retry-After', '5');
-      res.status(503).json({ error: { code: 'SHUTTING_DOWN', message: 'The service is stopping; try again later.' } });
+      res
+        .status(503)
+        .json({
+          error: { code: 'SHUTTING_DOWN', message: 'The service is stopping; try again later.' },
+        });
       return;
     }
     void plan.track(new Promise((resolve) => res.once('close', resolve)));
@@ -95,17 +99,33 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
     stopped ??= (async () => {
       stopping = true;
       logEvent(logger, 'info', 'runtime.shutdown.started', 'shutdown started', {
-        relais: { shutdown: { reason, timeout_ms: options.shutdownTimeoutMs, in_flight: plan.inFlightCount } },
+        relais: {
+          shutdown: {
+            reason,
+            timeout_ms: options.shutdownTimeoutMs,
+            in_flight: plan.inFlightCount,
+          },
+        },
       });
       const outcome = await plan.run(options.shutdownTimeoutMs);
       removeSignalHandlers();
       if (!outcome.ok) {
         logEvent(logger, 'error', 'runtime.shutdown.timed_out', 'shutdown deadline exceeded', {
-          relais: { shutdown: { phase: outcome.phase, stuck_hooks: outcome.stuckHooks, timeout_ms: options.shutdownTimeoutMs } },
+          relais: {
+            shutdown: {
+              phase: outcome.phase,
+              stuck_hooks: outcome.stuckHooks,
+              timeout_ms: options.shutdownTimeoutMs,
+            },
+          },
         });
-        throw new RelaisError('INTERNAL', `shutdown exceeded ${options.shutdownTimeoutMs} ms; stuck: ${outcome.stuckHooks.join(', ')}`, {
-          details: { phase: outcome.phase, stuckHooks: outcome.stuckHooks.join(', ') },
-        });
+        throw new RelaisError(
+          'INTERNAL',
+          `shutdown exceeded ${options.shutdownTimeoutMs} ms; stuck: ${outcome.stuckHooks.join(', ')}`,
+          {
+            details: { phase: outcome.phase, stuckHooks: outcome.stuckHooks.join(', ') },
+          },
+        );
       }
       logEvent(logger, 'info', 'runtime.shutdown.completed', 'shutdown completed', {
         relais: { shutdown: { failed_hooks: outcome.failedHooks } },
@@ -116,7 +136,9 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
 
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopped) {
-      logEvent(logger, 'warn', 'runtime.shutdown.forced', 'second signal, exiting now', { relais: { shutdown: { signal } } });
+      logEvent(logger, 'warn', 'runtime.shutdown.forced', 'second signal, exiting now', {
+        relais: { shutdown: { signal } },
+      });
       void flushLogger(logger, 200).then(() => exit(1));
       return;
     }
@@ -128,7 +150,8 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
 
   const start = (): Promise<{ port: number }> => {
     starting ??= (async () => {
-      if (stopping) throw new RelaisError('SHUTTING_DOWN', 'cannot start a runtime that is stopping');
+      if (stopping)
+        throw new RelaisError('SHUTTING_DOWN', 'cannot start a runtime that is stopping');
       app.use(fallbackErrorHandler(logger));
       server = createServer(app);
       const port = await listen(server, options.port, options.host);

@@ -82,7 +82,9 @@ export class ShutdownPlan {
       for (const current of SHUTDOWN_PHASES) {
         phase = current;
         const startedAt = Date.now();
-        const tasks = this.hooks.filter((hook) => hook.phase === current).map((hook) => runHook(hook.name, hook.fn));
+        const tasks = this.hooks
+          .filter((hook) => hook.phase === current)
+          .map((hook) => runHook(hook.name, hook.fn));
         if (current === 'drain') tasks.push(runHook(IN_FLIGHT_HOOK, () => this.drain()));
         await Promise.all(tasks);
         logEvent(this.logger, 'info', PHASE_DONE[current], 'shutdown phase completed', {
