@@ -1,0 +1,438 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RelaisError } from '@relais/domain';
+import { createLogger } from '@relais/telemetry';
+import { createTestVhost, probe, uniqueName, type TestVhost } from '@relais/testing';
+import {
+  createRabbitTransport,
+  type RabbitTransport,
+  type RabbitTransportOptions,
+} from '../src/rabbitmq';
+import {
+  buildTopology,
+  deadLetterQueueName,
+  exchangeName,
+  retryExchangeName,
+  type Topology,
+} from '../src/topology';
+import type { Delivery, OutgoingMessage } from '../src/transport';
+
+const run = promisify(execFile);
+const rabbit = await probe('rabbitmq');
+
+const logger = createLogger({
+  service: 'bus-test',
+  level: process.env['LOG_LEVEL'] === 'debug' ? 'debug' : 'silent',
+});
+
+/** Polls until `check` holds or `timeoutMs` passes (then fails with `what`). */
+async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = (): void => undefined;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+describe.runIf(rabbit.available)('rabbitmq transport', () => {
+  let vhost: TestVhost;
+  const opened: RabbitTransport[] = [];
+
+  beforeAll(async () => {
+    vhost = await createTestVhost('relais_bus_rabbit');
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(opened.map((t) => t.close()));
+    await vhost?.cleanup();
+  });
+
+  async function connect(options: Partial<RabbitTransportOptions> = {}): Promise<RabbitTransport> {
+    const transport = await createRabbitTransport({
+      url: vhost.url,
+      logger,
+      reconnectDelayMs: 50,
+      ...options,
+    });
+    opened.push(transport);
+    return transport;
+  }
+
+  /** A fresh namespace with one work queue bound to `events` under `delivery.*`. */
+  function topologyFor(options: { retryTiersMs?: number[]; deliveryLimit?: number } = {}): {
+    topology: Topology;
+    ns: string;
+    work: string;
+  } {
+    const ns = uniqueName('t');
+    const work = `${ns}.work`;
+    const topology = buildTopology({
+      namespace: ns,
+      retryTiersMs: options.retryTiersMs ?? [200],
+      ...(options.deliveryLimit === undefined ? {} : { deliveryLimit: options.deliveryLimit }),
+      queues: [{ name: work, bindings: [{ exchange: 'events', routingKey: 'delivery.*' }] }],
+    });
+    return { topology, ns, work };
+  }
+
+  function message(ns: string, n: number, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
+    return {
+      exchange: exchangeName(ns, 'events'),
+      routingKey: 'delivery.delivered',
+      body: Buffer.from(JSON.stringify({ n })),
+      messageId: `m-${n}`,
+      type: 'delivery.delivered',
+      headers: { 'x-test': 'yes', n },
+      ...extra,
+    };
+  }
+
+  const bodyOf = (d: Delivery): number => (JSON.parse(d.body.toString('utf8')) as { n: number }).n;
+
+  it('round-trips confirmed publishes with properties and headers', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    await Promise.all(Array.from({ length: 100 }, (_, n) => transport.publish(message(ns, n))));
+    const received: Delivery[] = [];
+    const sub = await transport.consume(
+      work,
+      async (d) => {
+        received.push(d);
+        d.ack();
+      },
+      { prefetch: 10 },
+    );
+    await until('100 deliveries', () => received.length === 100);
+    await sub.cancel();
+    const first = received.find((d) => bodyOf(d) === 7);
+    expect(first).toMatchObject({
+      messageId: 'm-7',
+      exchange: exchangeName(ns, 'events'),
+      routingKey: 'delivery.delivered',
+      redelivered: false,
+      deliveryCount: 0,
+      headers: { 'x-test': 'yes', n: 7 },
+    });
+    expect(Object.keys(first?.headers ?? {})).toEqual(['x-test', 'n']);
+    expect(new Set(received.map(bodyOf)).size).toBe(100);
+  });
+
+  it('rejects an unroutable publish and one to a missing exchange, then keeps publishing', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    const unroutable = transport.publish(message(ns, 1, { routingKey: 'nobody.listens' }));
+    await expect(unroutable).rejects.toMatchObject({
+      code: 'BUS_PUBLISH_FAILED',
+      details: { reason: 'unroutable' },
+    });
+    const missing = await transport
+      .publish(message(ns, 2, { exchange: `${ns}.nope` }))
+      .catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(RelaisError);
+    expect(missing).toMatchObject({ code: 'BUS_PUBLISH_FAILED', retryable: false });
+    // The broker closed the publisher channel for the missing exchange; a new one takes over.
+    await transport.publish(message(ns, 3));
+    const got: number[] = [];
+    const sub = await transport.consume(work, async (d) => void (got.push(bodyOf(d)), d.ack()), {
+      prefetch: 5,
+    });
+    await until('the routable message', () => got.length === 1);
+    await sub.cancel();
+    expect(got).toEqual([3]);
+  });
+
+  it('never has more than prefetch deliveries in flight', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    await Promise.all(Array.from({ length: 30 }, (_, n) => transport.publish(message(ns, n))));
+    let inFlight = 0;
+    let maxInFlight = 0;
+    let done = 0;
+    const sub = await transport.consume(
+      work,
+      async (d) => {
+        inFlight += 1;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        inFlight -= 1;
+        done += 1;
+        d.ack();
+      },
+      { prefetch: 3 },
+    );
+    await until('30 handled', () => done === 30);
+    await sub.cancel();
+    expect(maxInFlight).toBe(3);
+  });
+
+  it('redelivers a requeued message with its delivery count', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    await transport.publish(message(ns, 1));
+    const seen: Delivery[] = [];
+    const sub = await transport.consume(
+      work,
+      async (d) => {
+        seen.push(d);
+        if (seen.length === 1) d.requeue();
+        else d.ack();
+      },
+      { prefetch: 1 },
+    );
+    await until('the redelivery', () => seen.length === 2);
+    await sub.cancel();
+    expect(seen[0]).toMatchObject({ redelivered: false, deliveryCount: 0 });
+    expect(seen[1]).toMatchObject({ redelivered: true, deliveryCount: 1 });
+  });
+
+  it('redelivers to the next consumer a message whose consumer connection died mid-handler', async () => {
+    // A slow reconnect keeps the dead consumer out of the way, so the survivor must get it.
+    const dying = await connect({ reconnectDelayMs: 10_000 });
+    const survivor = await connect();
+    const { topology, ns, work } = topologyFor();
+    await survivor.declare(topology);
+    const release = deferred();
+    let dyingGot = 0;
+    await dying.consume(
+      work,
+      async (d) => {
+        dyingGot += 1;
+        await release.promise;
+        d.ack(); // its channel is gone by now: must be a harmless no-op
+      },
+      { prefetch: 1 },
+    );
+    await survivor.publish(message(ns, 42));
+    await until('the first consumer to hold it', () => dyingGot === 1);
+    const redelivered: Delivery[] = [];
+    await survivor.consume(work, async (d) => void (redelivered.push(d), d.ack()), { prefetch: 1 });
+    await dying.debugKillConnection();
+    await until('the redelivery', () => redelivered.length === 1);
+    release.resolve();
+    expect(redelivered[0]).toMatchObject({ redelivered: true, deliveryCount: 1 });
+    expect(bodyOf(redelivered[0] as Delivery)).toBe(42);
+    await dying.close();
+  });
+
+  it('dead-letters a delay-queue message back to its work queue after the TTL', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor({ retryTiersMs: [200] });
+    await transport.declare(topology);
+    const got: { d: Delivery; at: number }[] = [];
+    const sub = await transport.consume(
+      work,
+      async (d) => void (got.push({ d, at: Date.now() }), d.ack()),
+      {
+        prefetch: 5,
+      },
+    );
+    const sentAt = Date.now();
+    // The routing key names the work queue: the requeue exchange routes it back by it.
+    await transport.publish(
+      message(ns, 9, { exchange: retryExchangeName(ns, 200), routingKey: work }),
+    );
+    await until('the delayed message', () => got.length === 1, 5_000);
+    await sub.cancel();
+    const [first] = got;
+    expect(first?.at).toBeGreaterThanOrEqual(sentAt + 190);
+    expect(first?.d.exchange).toBe(exchangeName(ns, 'requeue'));
+    expect(first ? bodyOf(first.d) : undefined).toBe(9);
+  });
+
+  it('dead-letters a crash-looping message once the delivery limit is reached', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor({ deliveryLimit: 2 });
+    await transport.declare(topology);
+    await transport.publish(message(ns, 5));
+    let attempts = 0;
+    const sub = await transport.consume(
+      work,
+      async (d) => {
+        attempts += 1;
+        d.requeue();
+      },
+      { prefetch: 1 },
+    );
+    const dead: Delivery[] = [];
+    const deadSub = await transport.consume(
+      deadLetterQueueName(ns),
+      async (d) => void (dead.push(d), d.ack()),
+      {
+        prefetch: 1,
+      },
+    );
+    await until('the dead letter', () => dead.length === 1);
+    await Promise.all([sub.cancel(), deadSub.cancel()]);
+    expect(attempts).toBe(3);
+    expect(bodyOf(dead[0] as Delivery)).toBe(5);
+  });
+
+  it('restores consumers after a killed connection and refuses ping while down', async () => {
+    const transport = await connect({ reconnectDelayMs: 300 });
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    const got = new Set<number>();
+    await transport.consume(work, async (d) => void (got.add(bodyOf(d)), d.ack()), {
+      prefetch: 5,
+    });
+    await transport.publish(message(ns, 1));
+    await until('before the kill', () => got.has(1));
+    await transport.debugKillConnection();
+    await expect(transport.ping()).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
+    // Issued while disconnected: waits for the reconnect instead of failing.
+    await transport.publish(message(ns, 2));
+    await transport.ping();
+    await until('after the reconnect', () => got.has(2));
+  });
+
+  it('survives the broker closing every connection of the vhost', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    const got = new Set<number>();
+    await transport.consume(work, async (d) => void (got.add(bodyOf(d)), d.ack()), { prefetch: 5 });
+    await transport.publish(message(ns, 1));
+    await until('before', () => got.has(1));
+    await run('rabbitmqctl', ['-q', 'close_all_connections', '-p', vhost.vhost, 'relais test'], {
+      timeout: 20_000,
+    });
+    await until('reconnected', () => transport.connected && got.has(1));
+    await transport.publish(message(ns, 2));
+    await until('after', () => got.has(2));
+  });
+
+  it('fails publishes with BUS_UNAVAILABLE when the broker stays away past the timeout', async () => {
+    const transport = await connect({ reconnectDelayMs: 5_000, publishTimeoutMs: 300 });
+    const { topology, ns } = topologyFor();
+    await transport.declare(topology);
+    await transport.debugKillConnection();
+    const started = Date.now();
+    await expect(transport.publish(message(ns, 1))).rejects.toMatchObject({
+      code: 'BUS_UNAVAILABLE',
+    });
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('applies backpressure: at most confirmWindow publishes in flight, the rest wait', async () => {
+    const transport = await connect({ confirmWindow: 8 });
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    let maxInFlight = 0;
+    const watch = setInterval(() => {
+      maxInFlight = Math.max(maxInFlight, transport.publishBacklog.inFlight);
+    }, 0);
+    const publishes = Array.from({ length: 500 }, (_, n) => transport.publish(message(ns, n)));
+    expect(transport.publishBacklog).toEqual({ inFlight: 8, waiting: 492 });
+    await Promise.all(publishes);
+    clearInterval(watch);
+    expect(maxInFlight).toBeLessThanOrEqual(8);
+    expect(transport.publishBacklog).toEqual({ inFlight: 0, waiting: 0 });
+    const got = new Set<number>();
+    const sub = await transport.consume(work, async (d) => void (got.add(bodyOf(d)), d.ack()), {
+      prefetch: 50,
+    });
+    await until('all 500', () => got.size === 500);
+    await sub.cancel();
+  });
+
+  it('cancel waits for in-flight handlers, and close refuses further use', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    await transport.publish(message(ns, 1));
+    const release = deferred();
+    let started = false;
+    let finished = false;
+    const sub = await transport.consume(
+      work,
+      async (d) => {
+        started = true;
+        await release.promise;
+        finished = true;
+        d.ack();
+      },
+      { prefetch: 1 },
+    );
+    await until('the handler to start', () => started);
+    const cancelling = sub.cancel();
+    setTimeout(release.resolve, 100);
+    await cancelling;
+    expect(finished).toBe(true);
+    await transport.close();
+    await expect(transport.publish(message(ns, 2))).rejects.toMatchObject({ code: 'BUS_CLOSED' });
+    await expect(transport.ping()).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
+  });
+
+  it('loses no confirmed message across repeated connection kills mid-stream', async () => {
+    const total = 5_000;
+    const publisher = await connect();
+    const consumer = await connect();
+    const { topology, ns, work } = topologyFor();
+    await publisher.declare(topology);
+    const counts = new Map<number, number>();
+    await consumer.consume(
+      work,
+      async (d) => {
+        const n = bodyOf(d);
+        counts.set(n, (counts.get(n) ?? 0) + 1);
+        d.ack();
+      },
+      { prefetch: 100 },
+    );
+    const confirmed = new Set<number>();
+    let rejections = 0;
+    const publishUntilConfirmed = async (n: number): Promise<void> => {
+      for (;;) {
+        try {
+          await publisher.publish(message(ns, n));
+          confirmed.add(n);
+          return;
+        } catch (error) {
+          if (!(error instanceof RelaisError) || !error.retryable) throw error;
+          rejections += 1;
+        }
+      }
+    };
+    const kills = [1_200, 3_000];
+    const publishing = (async () => {
+      const inFlight = new Set<Promise<void>>();
+      for (let n = 0; n < total; n += 1) {
+        if (kills.includes(n)) {
+          // Kill both sides: unconfirmed publishes and unacked deliveries are both at stake.
+          void publisher.debugKillConnection();
+          void consumer.debugKillConnection();
+        }
+        const p: Promise<void> = publishUntilConfirmed(n).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= 512) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    })();
+    await publishing;
+    expect(confirmed.size).toBe(total);
+    await until(
+      'every confirmed message consumed',
+      () => [...confirmed].every((n) => counts.has(n)),
+      20_000,
+    );
+    const duplicates = [...counts.values()].reduce((sum, c) => sum + (c - 1), 0);
+    const lost = [...confirmed].filter((n) => !counts.has(n)).length;
+    console.info(
+      `confirmed=${confirmed.size} consumed-distinct=${counts.size} lost=${lost} duplicates=${duplicates} rejected-publishes-retried=${rejections}`,
+    );
+    expect(lost).toBe(0);
+  }, 30_000);
+});
