@@ -238,6 +238,13 @@ describe('problems', () => {
     ]);
   });
 
+  it('points a missing nested object at its children’s env vars', () => {
+    const nested = z.object({ relay: z.object({ host: z.string().default('localhost') }) });
+    expect(problemsOf(() => loadConfig(nested, { ...noArgs, env: {} }))).toEqual([
+      { key: 'relay', source: 'env RELAY__*', message: 'required but not set; set RELAY__*' },
+    ]);
+  });
+
   it('formats foreign errors as their message', () => {
     expect(formatConfigError(new Error('boom'))).toBe('boom');
   });

@@ -195,7 +195,8 @@ function toProblem(
   const leaf = longestLeaf(issuePath, leaves);
   const keyPath = leaf?.path ?? issuePath;
   const key = keyPath.length === 0 ? '(config)' : issuePath.join('.');
-  const envVar = leaf?.envVar ?? envVarFor(keyPath);
+  // A path above every leaf is a nested object: it is set through its children's vars.
+  const envVar = leaf?.envVar ?? `${envVarFor(keyPath)}__*`;
   const origin = origins.get(keyPath.join('.'));
   const source =
     origin === 'env'
