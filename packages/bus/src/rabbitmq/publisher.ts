@@ -190,12 +190,15 @@ export class ConfirmPublisher {
           type: message.type,
           headers: { ...message.headers, [PUBLISH_SEQ_HEADER]: seq },
         },
-        (error: unknown) => this.onConfirm(entry, error),
+        (error: unknown) => this.onConfirm(entry, seq, error),
       );
     } catch {
       // amqplib throws synchronously once the channel is closing: the message never left,
       // so it may safely wait for the next channel instead of failing.
+      // amqplib registered the callback before throwing and may still fire it when the
+      // channel finishes closing; the seq reset makes that stale callback a no-op.
       this.inFlight.delete(seq);
+      entry.seq = 0;
       entry.channel = undefined;
       this.awaitingDrain = true;
       this.requeueFront(entry);
@@ -204,9 +207,10 @@ export class ConfirmPublisher {
     if (!written) this.awaitingDrain = true;
   }
 
-  private onConfirm(entry: PendingPublish, error: unknown): void {
+  private onConfirm(entry: PendingPublish, seq: number, error: unknown): void {
+    if (entry.seq !== seq) return;
+    this.inFlight.delete(seq);
     if (entry.settled) return;
-    this.inFlight.delete(entry.seq);
     if (error) {
       const reason =
         this.lastChannelError ?? (error instanceof Error ? error.message : String(error));
