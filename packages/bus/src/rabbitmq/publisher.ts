@@ -3,12 +3,6 @@ import { RelaisError } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import type { OutgoingMessage } from '../transport';
 
-/**
- * Stamped on every publish: a basic.return carries no delivery tag, so this is the only way
- * to tell which in-flight publish the broker could not route. Consumers never see it.
- */
-export const PUBLISH_SEQ_HEADER = 'x-relais-publish-seq';
-
 interface PendingPublish {
   readonly message: OutgoingMessage;
   readonly enqueuedAtMs: number;
@@ -71,7 +65,7 @@ export class ConfirmPublisher {
     this.awaitingDrain = false;
     this.lastChannelError = undefined;
     this.unavailableSinceMs = Number.POSITIVE_INFINITY;
-    channel.on('return', (message: Message) => this.onReturn(message));
+    channel.on('return', (message: Message) => this.onReturn(channel, message));
     channel.on('drain', () => {
       if (this.channel !== channel) return;
       this.awaitingDrain = false;
@@ -188,7 +182,7 @@ export class ConfirmPublisher {
           contentType: 'application/json',
           messageId: message.messageId,
           type: message.type,
-          headers: { ...message.headers, [PUBLISH_SEQ_HEADER]: seq },
+          headers: message.headers,
         },
         (error: unknown) => this.onConfirm(entry, seq, error),
       );
@@ -233,13 +227,31 @@ export class ConfirmPublisher {
     this.pump();
   }
 
-  private onReturn(message: Message): void {
-    const seq = message.properties.headers?.[PUBLISH_SEQ_HEADER] as unknown;
-    if (typeof seq !== 'number') return;
-    const entry = this.inFlight.get(seq);
-    if (!entry) return;
-    const fields = message.fields as unknown as { replyCode?: number; replyText?: string };
-    entry.returnedReason = `${fields.replyCode ?? ''} ${fields.replyText ?? 'returned'}`.trim();
+  /**
+   * A basic.return carries no delivery tag, only the message. It always precedes the
+   * confirm of the same publish, so the message is still in flight: find it by content.
+   * Two identical in-flight publishes share their routing fate, so either match is right.
+   * Returns are rare, which keeps this scan off the hot path (a per-publish correlation
+   * header would cost every message an extra field table entry instead).
+   */
+  private onReturn(channel: ConfirmChannel, message: Message): void {
+    const { exchange, routingKey } = message.fields;
+    const messageId: unknown = message.properties.messageId;
+    for (const entry of this.inFlight.values()) {
+      const sent = entry.message;
+      if (
+        entry.channel === channel &&
+        entry.returnedReason === undefined &&
+        sent.exchange === exchange &&
+        sent.routingKey === routingKey &&
+        (sent.messageId ?? undefined) === (messageId ?? undefined) &&
+        sent.body.equals(message.content)
+      ) {
+        const fields = message.fields as unknown as { replyCode?: number; replyText?: string };
+        entry.returnedReason = `${fields.replyCode ?? ''} ${fields.replyText ?? 'returned'}`.trim();
+        return;
+      }
+    }
   }
 
   private publishFailed(entry: PendingPublish, reason: string): RelaisError {

@@ -1,7 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@relais/telemetry';
 import type { Delivery, DeliveryHandler, Headers, Subscription } from '../transport';
-import { PUBLISH_SEQ_HEADER } from './publisher';
 
 /** One consumer channel's life; deliveries hold it to know whether settling still means anything. */
 interface ChannelSlot {
@@ -172,10 +171,7 @@ function toDelivery(slot: ChannelSlot, message: ConsumeMessage): Delivery {
   for (const key of Object.keys(raw)) {
     const value: unknown = raw[key];
     // x-death and other tables are broker bookkeeping, not relais headers.
-    if (
-      key !== PUBLISH_SEQ_HEADER &&
-      (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-    ) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       headers[key] = value;
     }
   }
