@@ -57,6 +57,37 @@ export interface ConsumerSettings {
 
 const tracer = trace.getTracer('@relais/bus');
 
+/** The HandlerContext of one delivery; its logger is built on first use. */
+class MessageContext implements HandlerContext {
+  readonly attempt: number;
+  readonly deliveryCount: number;
+  readonly redelivered: boolean;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly envelope: Envelope,
+    private readonly traceparent: string | null,
+    attempt: number,
+    delivery: Delivery,
+  ) {
+    this.attempt = attempt;
+    this.deliveryCount = delivery.deliveryCount;
+    this.redelivered = delivery.redelivered;
+  }
+
+  // Lazy: most handlers never log, and a pino child per message is not free.
+  get logger(): Logger {
+    this.child ??= this.parent.child({
+      'event.action': this.envelope.type,
+      'relais.tenant_id': this.envelope.tenantId,
+      'relais.envelope_id': this.envelope.id,
+      'trace.id': traceIdOf(this.traceparent),
+    });
+    return this.child;
+  }
+}
+
 /**
  * The per-delivery state machine: decode → dedupe → handler → ack, delayed retry or
  * dead-letter. It never throws and never leaves a delivery unsettled: when the broker
@@ -164,22 +195,7 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
 
   const run = async (delivery: Delivery, envelope: Envelope, handler: Handler<MessageType>, attempt: number) => {
     const traceparent = stringHeader(delivery.headers, BUS_HEADERS.traceparent) ?? envelope.traceparent;
-    let child: Logger | undefined;
-    const context: HandlerContext = {
-      // Built on first use: most handlers never log, and a pino child per message is not free.
-      get logger() {
-        child ??= logger.child({
-          'event.action': envelope.type,
-          'relais.tenant_id': envelope.tenantId,
-          'relais.envelope_id': envelope.id,
-          'trace.id': traceIdOf(traceparent),
-        });
-        return child;
-      },
-      attempt,
-      deliveryCount: delivery.deliveryCount,
-      redelivered: delivery.redelivered,
-    };
+    const context = new MessageContext(logger, envelope, traceparent, attempt, delivery);
     await tracer.startActiveSpan(
       `${queue} process`,
       {
@@ -212,7 +228,8 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
     const attempt = readAttempt(delivery.headers);
     let envelope: Envelope;
     try {
-      envelope = decodeEnvelope(delivery.body);
+      // A string, not the Buffer: decodeEnvelope would copy the bytes first.
+      envelope = decodeEnvelope(delivery.body.toString('utf8'));
     } catch (error) {
       return deadLetter(delivery, toRelaisError(error, 'MESSAGE_INVALID'), attempt, undefined);
     }

@@ -14,29 +14,37 @@ export interface DedupeStore {
 export const DEFAULT_DEDUPE_ENTRIES = 100_000;
 
 /**
- * A bounded LRU in memory. It only guards one process against redeliveries it sees
- * itself; services that must stay idempotent across replicas or restarts pass a
- * store-backed DedupeStore (or make the handler's write idempotent).
+ * A bounded LRU in memory, `maxEntries` per consumer. It only guards one process against
+ * redeliveries it sees itself; services that must stay idempotent across replicas or
+ * restarts pass a store-backed DedupeStore (or make the handler's write idempotent).
  */
 export function createMemoryDedupeStore(maxEntries = DEFAULT_DEDUPE_ENTRIES): DedupeStore {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
   }
   // A Map iterates in insertion order: re-inserting on access keeps the least recently
-  // used entry first, where eviction finds it in O(1).
-  const seen = new Map<string, true>();
-  const keyOf = (consumer: string, envelopeId: string) => `${consumer}\u0000${envelopeId}`;
+  // used id first, where eviction finds it in O(1). One map per consumer avoids building
+  // a composite key string for every message.
+  const byConsumer = new Map<string, Map<string, true>>();
+  const seenBy = (consumer: string): Map<string, true> => {
+    let seen = byConsumer.get(consumer);
+    if (seen === undefined) {
+      seen = new Map();
+      byConsumer.set(consumer, seen);
+    }
+    return seen;
+  };
   return {
     async has(consumer, envelopeId) {
-      const key = keyOf(consumer, envelopeId);
-      if (!seen.delete(key)) return false;
-      seen.set(key, true);
+      const seen = byConsumer.get(consumer);
+      if (seen === undefined || !seen.delete(envelopeId)) return false;
+      seen.set(envelopeId, true);
       return true;
     },
     async add(consumer, envelopeId) {
-      const key = keyOf(consumer, envelopeId);
-      seen.delete(key);
-      seen.set(key, true);
+      const seen = seenBy(consumer);
+      seen.delete(envelopeId);
+      seen.set(envelopeId, true);
       if (seen.size > maxEntries) {
         const oldest = seen.keys().next();
         if (oldest.done !== true) seen.delete(oldest.value);

@@ -196,8 +196,9 @@ export class MessageBus {
     };
   }
 
-  private async send(message: OutgoingMessage): Promise<void> {
-    await this.transport.publish(message);
-    this.metrics.published(message.exchange, message.type ?? 'unknown');
+  private send(message: OutgoingMessage): Promise<void> {
+    return this.transport.publish(message).then(() => {
+      this.metrics.published(message.exchange, message.type ?? 'unknown');
+    });
   }
 }

@@ -79,8 +79,8 @@ export class MemoryBroker {
     }
   }
 
-  /** Routes a message to its queues; returns how many took it (0 = unroutable). */
-  publish(message: OutgoingMessage): number {
+  /** Routes a message to its queues and returns them (none = unroutable). */
+  publish(message: OutgoingMessage): readonly MemoryQueue[] {
     const exchange = this.exchanges.get(message.exchange);
     if (exchange === undefined) {
       throw new RelaisError('BUS_PUBLISH_FAILED', `no exchange ${message.exchange}`, {
@@ -88,7 +88,7 @@ export class MemoryBroker {
       });
     }
     const queues = exchange.route(message.routingKey);
-    if (queues.length === 0) return 0;
+    if (queues.length === 0) return queues;
     // One copy of the headers per publish: a caller mutating its object later must not
     // change what was "sent", as serialization guarantees on a real broker.
     const stored = {
@@ -100,7 +100,7 @@ export class MemoryBroker {
       type: message.type,
     };
     for (const queue of queues) queue.enqueue(stored);
-    return queues.length;
+    return queues;
   }
 
   /** The queue called `name`; NOT_FOUND when it was never declared. */

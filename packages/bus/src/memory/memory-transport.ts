@@ -21,6 +21,19 @@ export interface MemoryTransportOptions {
   broker?: MemoryBroker;
 }
 
+let turn: Promise<void> | undefined;
+
+/** One shared promise per event-loop turn, so a throttled burst does not queue a timer each. */
+function nextTurn(): Promise<void> {
+  turn ??= new Promise((resolve) =>
+    setImmediate(() => {
+      turn = undefined;
+      resolve();
+    }),
+  );
+  return turn;
+}
+
 /** Creates an in-process transport with RabbitMQ's semantics for the relais topology. */
 export function createMemoryTransport(options: MemoryTransportOptions = {}): MemoryTransport {
   const ownsBroker = options.broker === undefined;
@@ -52,11 +65,13 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
 
     async publish(message: OutgoingMessage): Promise<void> {
       ensureOpen();
-      if (broker.publish(message) === 0) {
+      const queues = broker.publish(message);
+      if (queues.length === 0) {
         throw new RelaisError('BUS_PUBLISH_FAILED', 'message is unroutable', {
           details: { exchange: message.exchange, routingKey: message.routingKey },
         });
       }
+      if (queues.some((queue) => queue.backlogged)) await nextTurn();
     },
 
     async consume(queue: string, onDelivery: DeliveryHandler, consume: ConsumeOptions): Promise<Subscription> {
