@@ -177,6 +177,42 @@ describe.runIf(rabbit.available)('rabbitmq transport', () => {
     expect(maxInFlight).toBe(3);
   });
 
+  it('settles every delivery exactly once when handlers finish out of order', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    await Promise.all(Array.from({ length: 60 }, (_, n) => transport.publish(message(ns, n))));
+    const deliveries: Delivery[] = [];
+    const sub = await transport.consume(
+      work,
+      async (d) => {
+        deliveries.push(d);
+        const n = bodyOf(d);
+        // Slow ones leave gaps in the acked tags; requeued ones come back once.
+        if (n % 7 === 0) await new Promise((resolve) => setTimeout(resolve, 50 + n));
+        if (n % 10 === 3 && !d.redelivered) d.requeue();
+        else d.ack();
+      },
+      { prefetch: 16 },
+    );
+    await until('60 acks and 6 requeues', () => deliveries.length === 66);
+    await sub.cancel();
+    // Nothing left unacked: a new consumer sees an empty queue.
+    const leftovers: Delivery[] = [];
+    const again = await transport.consume(work, async (d) => void (leftovers.push(d), d.ack()), {
+      prefetch: 16,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await again.cancel();
+    expect(leftovers).toEqual([]);
+    expect(
+      deliveries
+        .filter((d) => d.redelivered)
+        .map(bodyOf)
+        .sort((a, b) => a - b),
+    ).toEqual([3, 13, 23, 33, 43, 53]);
+  });
+
   it('redelivers a requeued message with its delivery count', async () => {
     const transport = await connect();
     const { topology, ns, work } = topologyFor();

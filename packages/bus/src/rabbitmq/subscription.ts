@@ -1,12 +1,7 @@
-import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
+import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from '@relais/telemetry';
 import type { Delivery, DeliveryHandler, Headers, Subscription } from '../transport';
-
-/** One consumer channel's life; deliveries hold it to know whether settling still means anything. */
-interface ChannelSlot {
-  readonly channel: Channel;
-  alive: boolean;
-}
+import { ConsumerChannel } from './consumer-channel';
 
 /** How long a subscription waits before re-consuming after its channel alone died. */
 const RESTART_DELAY_MS = 1_000;
@@ -17,7 +12,7 @@ const RESTART_DELAY_MS = 1_000;
  * already put them back), so their ack/requeue become no-ops.
  */
 export class RabbitSubscription implements Subscription {
-  private slot: ChannelSlot | undefined;
+  private slot: ConsumerChannel | undefined;
   private consumerTag: string | undefined;
   private active = true;
   private readonly inFlight = new Set<Promise<void>>();
@@ -36,7 +31,7 @@ export class RabbitSubscription implements Subscription {
   async start(connection: ChannelModel): Promise<void> {
     this.connection = connection;
     const channel = await connection.createChannel();
-    const slot: ChannelSlot = { channel, alive: true };
+    const slot = new ConsumerChannel(channel);
     channel.on('error', (error: unknown) => {
       this.logger.warn(
         { event: { action: 'bus.consumer.channel-failed' }, queue: this.queue, err: error },
@@ -95,11 +90,12 @@ export class RabbitSubscription implements Subscription {
     const slot = this.slot;
     this.slot = undefined;
     if (!slot?.alive) return;
+    slot.flush();
     slot.alive = false;
     await slot.channel.close().catch(() => undefined);
   }
 
-  private onChannelClosed(slot: ChannelSlot): void {
+  private onChannelClosed(slot: ConsumerChannel): void {
     const wasCurrent = this.slot === slot && slot.alive;
     slot.alive = false;
     if (!wasCurrent) return;
@@ -134,7 +130,7 @@ export class RabbitSubscription implements Subscription {
     this.restartTimer.unref();
   }
 
-  private onMessage(slot: ChannelSlot, message: ConsumeMessage | null): void {
+  private onMessage(slot: ConsumerChannel, message: ConsumeMessage | null): void {
     if (message === null) {
       // basic.cancel from the broker (queue deleted or failed over): consume again later.
       this.logger.warn(
@@ -165,7 +161,7 @@ export class RabbitSubscription implements Subscription {
   }
 }
 
-function toDelivery(slot: ChannelSlot, message: ConsumeMessage): Delivery {
+function toDelivery(slot: ConsumerChannel, message: ConsumeMessage): Delivery {
   const raw = message.properties.headers ?? {};
   const headers: Headers = {};
   for (const key of Object.keys(raw)) {
@@ -177,17 +173,7 @@ function toDelivery(slot: ChannelSlot, message: ConsumeMessage): Delivery {
   }
   const count = raw['x-delivery-count'] as unknown;
   let settled = false;
-  const settle = (requeue: boolean): void => {
-    if (settled) return;
-    settled = true;
-    if (!slot.alive) return;
-    try {
-      if (requeue) slot.channel.nack(message, false, true);
-      else slot.channel.ack(message);
-    } catch {
-      // The channel closed between the check and the call: the broker redelivers it.
-    }
-  };
+  slot.received(message.fields.deliveryTag);
   return {
     body: message.content,
     headers,
@@ -197,7 +183,15 @@ function toDelivery(slot: ChannelSlot, message: ConsumeMessage): Delivery {
       typeof message.properties.messageId === 'string' ? message.properties.messageId : undefined,
     redelivered: message.fields.redelivered,
     deliveryCount: typeof count === 'number' ? count : 0,
-    ack: () => settle(false),
-    requeue: () => settle(true),
+    ack: () => {
+      if (settled) return;
+      settled = true;
+      slot.ack(message.fields.deliveryTag);
+    },
+    requeue: () => {
+      if (settled) return;
+      settled = true;
+      slot.requeue(message);
+    },
   };
 }
