@@ -258,21 +258,20 @@ export class MemoryQueue {
     slot.unacked.add(delivery);
     slot.running += 1;
     this.dispatchedThisTurn += 1;
+    // A handler that throws has its delivery requeued (a no-op if it settled it first), as
+    // a channel error would on RabbitMQ: a failure never turns into a silent ack.
+    const failed = (): void => {
+      delivery.requeue();
+      slot.handlerFinished();
+    };
     let handled: Promise<void>;
     try {
       handled = slot.handler(delivery);
-    } catch (error) {
-      handled = Promise.reject(error);
+    } catch {
+      failed();
+      return;
     }
-    // A handler that fails without settling loses its delivery to the queue, as a channel
-    // error would on RabbitMQ; it is never silently acked.
-    void handled.then(
-      () => slot.handlerFinished(),
-      () => {
-        delivery.requeue();
-        slot.handlerFinished();
-      },
-    );
+    void handled.then(() => slot.handlerFinished(), failed);
   }
 
   private armTtlTimer(dueAt: number): void {

@@ -134,7 +134,7 @@ describe('memory transport', () => {
       const timer = real(fn, ms);
       created.push(timer);
       return timer;
-    }) as typeof setTimeout);
+    }));
     try {
       await transport.publish({ exchange: 'delay', routingKey: 'work', body: body('x') });
     } finally {
