@@ -31,7 +31,8 @@ const BROKER_HEADER = /^x-(death|first-death-|last-death-|delivery-count)/;
 /** The attempt number a delivery carries (1 when absent or malformed). */
 export function readAttempt(headers: Readonly<Headers>): number {
   const raw = headers[BUS_HEADERS.attempt];
-  const value = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number.parseInt(raw, 10) : NaN;
+  const value =
+    typeof raw === 'number' ? raw : typeof raw === 'string' ? Number.parseInt(raw, 10) : NaN;
   return Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
@@ -42,7 +43,10 @@ export function stringHeader(headers: Readonly<Headers>, name: string): string |
 }
 
 /** Copies a delivery's headers for a republish, without the broker's own. */
-export function republishHeaders(headers: Readonly<Headers>, extra: Record<string, HeaderValue>): Headers {
+export function republishHeaders(
+  headers: Readonly<Headers>,
+  extra: Record<string, HeaderValue>,
+): Headers {
   const copy: Headers = {};
   for (const [name, value] of Object.entries(headers)) {
     if (!BROKER_HEADER.test(name)) copy[name] = value;

@@ -19,15 +19,18 @@ const NO_METRICS: BusMetrics = {
 /** Registers the bus metrics on `registry`; without one, recording costs nothing. */
 export function createBusMetrics(registry: Registry | undefined): BusMetrics {
   if (registry === undefined) return NO_METRICS;
-  const published = counter(registry, 'relais_bus_published_total', 'Messages confirmed by the broker.', [
-    'exchange',
-    'type',
-  ]);
-  const consumed = counter(registry, 'relais_bus_consumed_total', 'Messages settled by consumers, by outcome.', [
-    'queue',
-    'type',
-    'outcome',
-  ]);
+  const published = counter(
+    registry,
+    'relais_bus_published_total',
+    'Messages confirmed by the broker.',
+    ['exchange', 'type'],
+  );
+  const consumed = counter(
+    registry,
+    'relais_bus_consumed_total',
+    'Messages settled by consumers, by outcome.',
+    ['queue', 'type', 'outcome'],
+  );
   const duration = histogram(registry, 'relais_bus_handler_duration_seconds', 'Handler run time.', [
     'queue',
     'type',
@@ -46,7 +49,9 @@ export function createBusMetrics(registry: Registry | undefined): BusMetrics {
       child(`p\u0000${exchange}\u0000${type}`, () => published.labels(exchange, type)).inc();
     },
     consumed(queue, type, outcome) {
-      child(`c\u0000${queue}\u0000${type}\u0000${outcome}`, () => consumed.labels(queue, type, outcome)).inc();
+      child(`c\u0000${queue}\u0000${type}\u0000${outcome}`, () =>
+        consumed.labels(queue, type, outcome),
+      ).inc();
     },
     handlerSeconds(queue, type, seconds) {
       child(`h\u0000${queue}\u0000${type}`, () => duration.labels(queue, type)).observe(seconds);

@@ -14,14 +14,23 @@ import {
   traceIdOf,
   type Logger,
 } from '@relais/telemetry';
-import { BUS_HEADERS, clipReason, readAttempt, republishHeaders, stringHeader } from './bus-headers';
+import {
+  BUS_HEADERS,
+  clipReason,
+  readAttempt,
+  republishHeaders,
+  stringHeader,
+} from './bus-headers';
 import type { BusMetrics } from './bus-metrics';
 import type { DedupeStore } from './dedupe';
 import { exchangeName, retryExchangeName } from './topology';
 import type { Delivery, Transport } from './transport';
 
 /** A message handler: a plain async function of the validated envelope. Throw to fail. */
-export type Handler<T extends MessageType> = (envelope: Envelope<T>, context: HandlerContext) => Promise<void>;
+export type Handler<T extends MessageType> = (
+  envelope: Envelope<T>,
+  context: HandlerContext,
+) => Promise<void>;
 
 /** The handlers of one subscription, by message type; a type without one is dead-lettered. */
 export type HandlerMap = { [T in MessageType]?: Handler<T> };
@@ -93,13 +102,20 @@ class MessageContext implements HandlerContext {
  * dead-letter. It never throws and never leaves a delivery unsettled: when the broker
  * refuses the retry or dead-letter copy, the original is requeued so nothing is lost.
  */
-export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: Delivery) => Promise<void> {
+export function createDeliveryProcessor(
+  settings: ConsumerSettings,
+): (delivery: Delivery) => Promise<void> {
   const { queue, transport, metrics, logger, namespace } = settings;
   const deadExchange = exchangeName(namespace, 'dead');
   const lastTier = settings.retryTiersMs.length - 1;
   if (lastTier < 0) throw new RelaisError('CONFIG_INVALID', 'at least one retry tier is required');
 
-  const requeue = (delivery: Delivery, error: unknown, envelopeId: string | undefined, what: string): void => {
+  const requeue = (
+    delivery: Delivery,
+    error: unknown,
+    envelopeId: string | undefined,
+    what: string,
+  ): void => {
     logger.error(
       { err: error, 'relais.queue': queue, 'relais.envelope_id': envelopeId },
       `${what} publish failed; message requeued`,
@@ -124,7 +140,8 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
           [BUS_HEADERS.failureCode]: failure.code,
           [BUS_HEADERS.failureReason]: reason,
           [BUS_HEADERS.originalQueue]: queue,
-          [BUS_HEADERS.originalExchange]: stringHeader(headers, BUS_HEADERS.originalExchange) ?? delivery.exchange,
+          [BUS_HEADERS.originalExchange]:
+            stringHeader(headers, BUS_HEADERS.originalExchange) ?? delivery.exchange,
           [BUS_HEADERS.originalRoutingKey]:
             stringHeader(headers, BUS_HEADERS.originalRoutingKey) ?? delivery.routingKey,
           [BUS_HEADERS.attempt]: attempt,
@@ -153,7 +170,12 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
     );
   };
 
-  const retry = async (delivery: Delivery, failure: RelaisError, attempt: number, envelope: Envelope): Promise<void> => {
+  const retry = async (
+    delivery: Delivery,
+    failure: RelaisError,
+    attempt: number,
+    envelope: Envelope,
+  ): Promise<void> => {
     const tierMs = settings.retryTiersMs[Math.min(attempt - 1, lastTier)] ?? 0;
     try {
       // The delay queue dead-letters the copy to `requeue` with this routing key, which
@@ -193,8 +215,14 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
     );
   };
 
-  const run = async (delivery: Delivery, envelope: Envelope, handler: Handler<MessageType>, attempt: number) => {
-    const traceparent = stringHeader(delivery.headers, BUS_HEADERS.traceparent) ?? envelope.traceparent;
+  const run = async (
+    delivery: Delivery,
+    envelope: Envelope,
+    handler: Handler<MessageType>,
+    attempt: number,
+  ) => {
+    const traceparent =
+      stringHeader(delivery.headers, BUS_HEADERS.traceparent) ?? envelope.traceparent;
     const context = new MessageContext(logger, envelope, traceparent, attempt, delivery);
     await tracer.startActiveSpan(
       `${queue} process`,
@@ -235,9 +263,13 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
     }
     const handler = settings.handlers[envelope.type] as Handler<MessageType> | undefined;
     if (handler === undefined) {
-      const failure = new RelaisError('MESSAGE_UNKNOWN_TYPE', `queue ${queue} has no handler for ${envelope.type}`, {
-        details: { queue, type: envelope.type },
-      });
+      const failure = new RelaisError(
+        'MESSAGE_UNKNOWN_TYPE',
+        `queue ${queue} has no handler for ${envelope.type}`,
+        {
+          details: { queue, type: envelope.type },
+        },
+      );
       return deadLetter(delivery, failure, attempt, envelope);
     }
     if (delivery.deliveryCount >= settings.deliveryLimit) {
@@ -261,7 +293,8 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
     } catch (error) {
       metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
       const failure = toRelaisError(error, 'HANDLER_FAILED');
-      if (isRetryable(error) && attempt < settings.maxAttempts) return retry(delivery, failure, attempt, envelope);
+      if (isRetryable(error) && attempt < settings.maxAttempts)
+        return retry(delivery, failure, attempt, envelope);
       return deadLetter(delivery, failure, attempt, envelope);
     }
     metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
@@ -269,7 +302,10 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
       await settings.dedupe.add(settings.consumerName, envelope.id);
     } catch (error) {
       // The work is done; failing it now would run it twice. Only a redelivery can slip through.
-      logger.warn({ err: error, 'relais.queue': queue, 'relais.envelope_id': envelope.id }, 'dedupe record failed');
+      logger.warn(
+        { err: error, 'relais.queue': queue, 'relais.envelope_id': envelope.id },
+        'dedupe record failed',
+      );
     }
     delivery.ack();
     metrics.consumed(queue, envelope.type, 'acked');
@@ -280,7 +316,10 @@ export function createDeliveryProcessor(settings: ConsumerSettings): (delivery: 
       await process(delivery);
     } catch (error) {
       // Unreachable by design (every path above catches); a bug must not stop the consumer.
-      logger.error({ err: error, 'relais.queue': queue }, 'consumer runtime failed; message requeued');
+      logger.error(
+        { err: error, 'relais.queue': queue },
+        'consumer runtime failed; message requeued',
+      );
       delivery.requeue();
     }
   };

@@ -5,7 +5,14 @@ import { RelaisError, createEnvelope, encodeEnvelope, type Envelope } from '@rel
 import { createLogger, type Logger } from '@relais/telemetry';
 import { BUS_HEADERS } from './bus-headers';
 import { MessageBus, type HandlerMap } from './message-bus';
-import type { Delivery, DeliveryHandler, Headers, OutgoingMessage, Subscription, Transport } from './transport';
+import type {
+  Delivery,
+  DeliveryHandler,
+  Headers,
+  OutgoingMessage,
+  Subscription,
+  Transport,
+} from './transport';
 
 const logger = createLogger({ service: 'bus-test', level: 'silent' });
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
@@ -88,9 +95,16 @@ describe('MessageBus publishing', () => {
     const envelope = delivered();
     await bus.publish(envelope);
     await bus.publish(
-      createEnvelope({ type: 'campaign.launched', tenantId: randomUUID(), data: {
-        campaignId: randomUUID(), segmentId: randomUUID(), templateId: randomUUID(), messageClass: 'marketing',
-      } }),
+      createEnvelope({
+        type: 'campaign.launched',
+        tenantId: randomUUID(),
+        data: {
+          campaignId: randomUUID(),
+          segmentId: randomUUID(),
+          templateId: randomUUID(),
+          messageClass: 'marketing',
+        },
+      }),
     );
     expect(fake.published.map((m) => [m.exchange, m.routingKey])).toEqual([
       ['ns.events', 'delivery.delivered'],
@@ -121,7 +135,9 @@ describe('MessageBus publishing', () => {
     const bus = new MessageBus({ transport: fake.transport, logger });
     const invalid = { ...delivered(), tenantId: 'not-a-uuid' } as unknown as Envelope;
     await expect(bus.publish(invalid)).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
-    await expect(bus.publishMany([delivered(), invalid])).rejects.toMatchObject({ code: 'MESSAGE_INVALID' });
+    await expect(bus.publishMany([delivered(), invalid])).rejects.toMatchObject({
+      code: 'MESSAGE_INVALID',
+    });
     expect(fake.published).toHaveLength(0);
   });
 
@@ -156,8 +172,15 @@ describe('MessageBus consuming', () => {
     );
     const body = encodeEnvelope(delivered());
     expect(await fake.deliver({ body })).toEqual(['ack']);
-    expect(await fake.deliver({ body, headers: { [BUS_HEADERS.attempt]: 3, 'x-death': 'broker-owned' } })).toEqual(['ack']);
-    expect(fake.published.map((m) => [m.exchange, m.routingKey, m.headers?.[BUS_HEADERS.attempt]])).toEqual([
+    expect(
+      await fake.deliver({
+        body,
+        headers: { [BUS_HEADERS.attempt]: 3, 'x-death': 'broker-owned' },
+      }),
+    ).toEqual(['ack']);
+    expect(
+      fake.published.map((m) => [m.exchange, m.routingKey, m.headers?.[BUS_HEADERS.attempt]]),
+    ).toEqual([
       ['ns.retry.100ms', 'ns.work', 2],
       ['ns.retry.200ms', 'ns.work', 4],
     ]);
@@ -173,7 +196,10 @@ describe('MessageBus consuming', () => {
       { 'delivery.delivered': async () => Promise.reject(new Error('flaky')) },
       { maxAttempts: 2 },
     );
-    const settled = await fake.deliver({ body: encodeEnvelope(delivered()), headers: { [BUS_HEADERS.attempt]: '2' } });
+    const settled = await fake.deliver({
+      body: encodeEnvelope(delivered()),
+      headers: { [BUS_HEADERS.attempt]: '2' },
+    });
     expect(settled).toEqual(['ack']);
     expect(fake.published[0]).toMatchObject({
       exchange: 'ns.dead',
@@ -182,7 +208,9 @@ describe('MessageBus consuming', () => {
   });
 
   it('requeues instead of acking when the broker refuses the retry or dead-letter copy', async () => {
-    const fake = await subscribed({ 'delivery.delivered': async () => Promise.reject(new Error('flaky')) });
+    const fake = await subscribed({
+      'delivery.delivered': async () => Promise.reject(new Error('flaky')),
+    });
     fake.failPublishes(true);
     expect(await fake.deliver({ body: encodeEnvelope(delivered()) })).toEqual(['requeue']);
     expect(await fake.deliver({ body: Buffer.from('garbage') })).toEqual(['requeue']);
@@ -191,7 +219,9 @@ describe('MessageBus consuming', () => {
   it('dead-letters a crash-looping message without running its handler again', async () => {
     let calls = 0;
     const fake = await subscribed({ 'delivery.delivered': async () => void (calls += 1) });
-    expect(await fake.deliver({ body: encodeEnvelope(delivered()), deliveryCount: 10 })).toEqual(['ack']);
+    expect(await fake.deliver({ body: encodeEnvelope(delivered()), deliveryCount: 10 })).toEqual([
+      'ack',
+    ]);
     expect(calls).toBe(0);
     expect(String(fake.published[0]?.headers?.[BUS_HEADERS.failureReason])).toMatch(/crash loop/);
   });

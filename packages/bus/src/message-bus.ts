@@ -92,8 +92,14 @@ export class MessageBus {
     this.maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     this.deliveryLimit = options.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT;
     this.dedupe = options.dedupe ?? createMemoryDedupeStore();
-    if (this.retryTiersMs.length === 0 || this.retryTiersMs.some((ms) => !Number.isInteger(ms) || ms < 0)) {
-      throw new RelaisError('CONFIG_INVALID', 'retryTiersMs must be one or more non-negative integers');
+    if (
+      this.retryTiersMs.length === 0 ||
+      this.retryTiersMs.some((ms) => !Number.isInteger(ms) || ms < 0)
+    ) {
+      throw new RelaisError(
+        'CONFIG_INVALID',
+        'retryTiersMs must be one or more non-negative integers',
+      );
     }
     if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) {
       throw new RelaisError('CONFIG_INVALID', 'maxAttempts must be a positive integer');
@@ -113,7 +119,10 @@ export class MessageBus {
   }
 
   /** Validates and publishes one envelope; resolves once the broker confirmed it. */
-  async publish<T extends MessageType>(envelope: Envelope<T>, options: PublishOptions = {}): Promise<void> {
+  async publish<T extends MessageType>(
+    envelope: Envelope<T>,
+    options: PublishOptions = {},
+  ): Promise<void> {
     await this.send(this.prepare(envelope, options.routingKey));
   }
 
@@ -126,17 +135,27 @@ export class MessageBus {
   async publishMany(envelopes: Envelope[]): Promise<void> {
     const messages = envelopes.map((envelope) => this.prepare(envelope, undefined));
     const results = await Promise.allSettled(messages.map((message) => this.send(message)));
-    const failures = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    const failures = results.filter(
+      (result): result is PromiseRejectedResult => result.status === 'rejected',
+    );
     const first = failures[0];
     if (first === undefined) return;
-    throw new RelaisError('BUS_PUBLISH_FAILED', `${failures.length} of ${envelopes.length} publishes failed`, {
-      cause: first.reason,
-      details: { failed: failures.length, total: envelopes.length },
-    });
+    throw new RelaisError(
+      'BUS_PUBLISH_FAILED',
+      `${failures.length} of ${envelopes.length} publishes failed`,
+      {
+        cause: first.reason,
+        details: { failed: failures.length, total: envelopes.length },
+      },
+    );
   }
 
   /** Starts consuming `queue`, dispatching each message type to its handler. */
-  async subscribe(queue: string, handlers: HandlerMap, options: SubscribeOptions = {}): Promise<Subscription> {
+  async subscribe(
+    queue: string,
+    handlers: HandlerMap,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
     this.ensureOpen();
     const onDelivery = createDeliveryProcessor({
       queue,
@@ -151,7 +170,9 @@ export class MessageBus {
       maxAttempts: this.maxAttempts,
       deliveryLimit: this.deliveryLimit,
     });
-    const inner = await this.transport.consume(queue, onDelivery, { prefetch: options.prefetch ?? DEFAULT_PREFETCH });
+    const inner = await this.transport.consume(queue, onDelivery, {
+      prefetch: options.prefetch ?? DEFAULT_PREFETCH,
+    });
     const subscription: Subscription = {
       cancel: async () => {
         this.subscriptions.delete(subscription);

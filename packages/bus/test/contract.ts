@@ -53,7 +53,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 async function waitFor(what: string, condition: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
 }
@@ -81,7 +82,10 @@ interface Case {
 }
 
 /** Registers the transport contract cases for one adapter. */
-export function defineTransportContract(name: string, factory: () => Promise<ContractHarness>): void {
+export function defineTransportContract(
+  name: string,
+  factory: () => Promise<ContractHarness>,
+): void {
   describe(`bus contract: ${name}`, () => {
     let current: Case | undefined;
 
@@ -134,7 +138,9 @@ export function defineTransportContract(name: string, factory: () => Promise<Con
         },
       };
       current = created;
-      await bus.declare([{ name: workQueue, bindings: [{ exchange: 'events', routingKey: 'delivery.*' }] }]);
+      await bus.declare([
+        { name: workQueue, bindings: [{ exchange: 'events', routingKey: 'delivery.*' }] },
+      ]);
       return created;
     }
 
@@ -150,7 +156,11 @@ export function defineTransportContract(name: string, factory: () => Promise<Con
       await c.bus.publish(sent);
       await waitFor('the handler to run', () => received.length === 1);
       expect(received[0]?.envelope).toEqual(sent);
-      expect(received[0]?.context).toMatchObject({ attempt: 1, deliveryCount: 0, redelivered: false });
+      expect(received[0]?.context).toMatchObject({
+        attempt: 1,
+        deliveryCount: 0,
+        redelivered: false,
+      });
     });
 
     it('resolves a publish only once the broker holds the message, and rejects unroutable ones', async () => {
@@ -237,7 +247,8 @@ export function defineTransportContract(name: string, factory: () => Promise<Con
       await c.bus.subscribe(c.workQueue, {
         'delivery.delivered': async (_envelope, context) => {
           calls.push({ at: Date.now(), attempt: context.attempt });
-          if (calls.length === 1) throw new RelaisError('STORE_UNAVAILABLE', 'database is restarting');
+          if (calls.length === 1)
+            throw new RelaisError('STORE_UNAVAILABLE', 'database is restarting');
         },
       });
       await c.bus.publish(deliveredEvent());
@@ -316,7 +327,10 @@ export function defineTransportContract(name: string, factory: () => Promise<Con
         body: Buffer.from('{"id": not json'),
         messageId: 'poison-bytes',
       });
-      const invalid = { ...deliveredEvent(), data: { messageId: randomUUID(), pool: 'shared', attempt: 1 } };
+      const invalid = {
+        ...deliveredEvent(),
+        data: { messageId: randomUUID(), pool: 'shared', attempt: 1 },
+      };
       await c.transport.publish({
         exchange: events,
         routingKey: 'delivery.delivered',
@@ -326,7 +340,12 @@ export function defineTransportContract(name: string, factory: () => Promise<Con
       const unhandled = createEnvelope({
         type: 'delivery.expired',
         tenantId: randomUUID(),
-        data: { messageId: randomUUID(), recipientDomain: 'example.org', pool: 'shared', attempt: 3 },
+        data: {
+          messageId: randomUUID(),
+          recipientDomain: 'example.org',
+          pool: 'shared',
+          attempt: 3,
+        },
       });
       await c.bus.publish(unhandled);
       const good = deliveredEvent();
@@ -336,11 +355,17 @@ export function defineTransportContract(name: string, factory: () => Promise<Con
       await waitFor('the good message', () => handled.includes(good.id));
       expect(handled).toEqual([good.id]);
       const byId = new Map(c.deadLetters.map((d) => [d.messageId, d.headers]));
-      expect(byId.get('poison-bytes')).toMatchObject({ [BUS_HEADERS.failureCode]: 'MESSAGE_INVALID' });
-      expect(String(byId.get('poison-bytes')?.[BUS_HEADERS.failureReason])).toMatch(/not valid JSON/);
+      expect(byId.get('poison-bytes')).toMatchObject({
+        [BUS_HEADERS.failureCode]: 'MESSAGE_INVALID',
+      });
+      expect(String(byId.get('poison-bytes')?.[BUS_HEADERS.failureReason])).toMatch(
+        /not valid JSON/,
+      );
       expect(byId.get(invalid.id)).toMatchObject({ [BUS_HEADERS.failureCode]: 'MESSAGE_INVALID' });
       expect(String(byId.get(invalid.id)?.[BUS_HEADERS.failureReason])).toMatch(/recipientDomain/);
-      expect(byId.get(unhandled.id)).toMatchObject({ [BUS_HEADERS.failureCode]: 'MESSAGE_UNKNOWN_TYPE' });
+      expect(byId.get(unhandled.id)).toMatchObject({
+        [BUS_HEADERS.failureCode]: 'MESSAGE_UNKNOWN_TYPE',
+      });
     });
 
     it('runs the handler once for an envelope id delivered twice', async () => {

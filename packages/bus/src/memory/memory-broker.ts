@@ -60,9 +60,13 @@ export class MemoryBroker {
       if (existing === undefined) {
         this.exchanges.set(spec.name, new MemoryExchange(spec.name, spec.kind));
       } else if (existing.kind !== spec.kind) {
-        throw new RelaisError('CONFIG_INVALID', `exchange ${spec.name} exists with kind ${existing.kind}`, {
-          details: { exchange: spec.name, declared: spec.kind, existing: existing.kind },
-        });
+        throw new RelaisError(
+          'CONFIG_INVALID',
+          `exchange ${spec.name} exists with kind ${existing.kind}`,
+          {
+            details: { exchange: spec.name, declared: spec.kind, existing: existing.kind },
+          },
+        );
       }
     }
     for (const spec of topology.queues) {
@@ -70,9 +74,13 @@ export class MemoryBroker {
       for (const binding of spec.bindings) {
         const exchange = this.exchanges.get(binding.exchange);
         if (exchange === undefined) {
-          throw new RelaisError('NOT_FOUND', `cannot bind ${spec.name}: no exchange ${binding.exchange}`, {
-            details: { queue: spec.name, exchange: binding.exchange },
-          });
+          throw new RelaisError(
+            'NOT_FOUND',
+            `cannot bind ${spec.name}: no exchange ${binding.exchange}`,
+            {
+              details: { queue: spec.name, exchange: binding.exchange },
+            },
+          );
         }
         exchange.bind(queue, binding.routingKey);
       }
@@ -120,15 +128,26 @@ export class MemoryBroker {
   private declareQueue(spec: QueueSpec): MemoryQueue {
     const existing = this.queues.get(spec.name);
     if (existing === undefined) {
-      const queue = new MemoryQueue(spec, (from, message, reason) => this.deadLetter(from, message, reason));
+      const queue = new MemoryQueue(spec, (from, message, reason) =>
+        this.deadLetter(from, message, reason),
+      );
       this.queues.set(spec.name, queue);
       return queue;
     }
-    for (const key of ['messageTtlMs', 'deadLetterExchange', 'deadLetterRoutingKey', 'deliveryLimit'] as const) {
+    for (const key of [
+      'messageTtlMs',
+      'deadLetterExchange',
+      'deadLetterRoutingKey',
+      'deliveryLimit',
+    ] as const) {
       if (existing.spec[key] !== spec[key]) {
-        throw new RelaisError('CONFIG_INVALID', `queue ${spec.name} exists with a different ${key}`, {
-          details: { queue: spec.name, argument: key },
-        });
+        throw new RelaisError(
+          'CONFIG_INVALID',
+          `queue ${spec.name} exists with a different ${key}`,
+          {
+            details: { queue: spec.name, argument: key },
+          },
+        );
       }
     }
     return existing;

@@ -21,7 +21,11 @@ export interface StoredMessage {
 export type DeadLetterReason = 'expired' | 'delivery_limit';
 
 /** Where a queue sends what it dead-letters: the broker routes it to the DLX. */
-export type DeadLetterSink = (queue: MemoryQueue, message: StoredMessage, reason: DeadLetterReason) => void;
+export type DeadLetterSink = (
+  queue: MemoryQueue,
+  message: StoredMessage,
+  reason: DeadLetterReason,
+) => void;
 
 /** One `consume()` on a queue: its handler, prefetch window and unsettled deliveries. */
 export class ConsumerSlot {
@@ -226,7 +230,9 @@ export class MemoryQueue {
     while (this.depth > 0) {
       const slot = this.pickConsumer();
       if (slot === undefined) return;
-      const message = (this.returned.length > 0 ? this.returned.shift() : this.ready.shift()) as StoredMessage;
+      const message = (
+        this.returned.length > 0 ? this.returned.shift() : this.ready.shift()
+      ) as StoredMessage;
       if (message.expiresAt <= now) {
         this.deadLetter(this, message, 'expired');
         continue;
@@ -288,12 +294,19 @@ export class MemoryQueue {
     this.ttlDueAt = Infinity;
     const now = Date.now();
     for (const deque of [this.returned, this.ready]) {
-      for (let head = deque.peek(); head !== undefined && head.expiresAt <= now; head = deque.peek()) {
+      for (
+        let head = deque.peek();
+        head !== undefined && head.expiresAt <= now;
+        head = deque.peek()
+      ) {
         deque.shift();
         this.deadLetter(this, head, 'expired');
       }
     }
-    const next = Math.min(this.returned.peek()?.expiresAt ?? Infinity, this.ready.peek()?.expiresAt ?? Infinity);
+    const next = Math.min(
+      this.returned.peek()?.expiresAt ?? Infinity,
+      this.ready.peek()?.expiresAt ?? Infinity,
+    );
     if (next !== Infinity) this.armTtlTimer(next);
   }
 }

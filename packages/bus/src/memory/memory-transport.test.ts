@@ -14,7 +14,12 @@ const topology: Topology = {
     { name: 'events', kind: 'topic' },
   ],
   queues: [
-    { name: 'delay.q', messageTtlMs: 1000, deadLetterExchange: 'back', bindings: [{ exchange: 'delay', routingKey: '' }] },
+    {
+      name: 'delay.q',
+      messageTtlMs: 1000,
+      deadLetterExchange: 'back',
+      bindings: [{ exchange: 'delay', routingKey: '' }],
+    },
     {
       name: 'work',
       deliveryLimit: 2,
@@ -25,7 +30,13 @@ const topology: Topology = {
         { exchange: 'events', routingKey: '#.bounced' },
       ],
     },
-    { name: 'rekeyed', messageTtlMs: 10, deadLetterExchange: 'back', deadLetterRoutingKey: 'work', bindings: [] },
+    {
+      name: 'rekeyed',
+      messageTtlMs: 10,
+      deadLetterExchange: 'back',
+      deadLetterRoutingKey: 'work',
+      bindings: [],
+    },
     { name: 'dead.q', bindings: [{ exchange: 'dead', routingKey: '' }] },
   ],
 };
@@ -56,28 +67,44 @@ describe('memory transport', () => {
   });
 
   it('routes a topic publish to a queue once even when two bindings match', async () => {
-    await transport.publish({ exchange: 'events', routingKey: 'delivery.bounced', body: body('x') });
+    await transport.publish({
+      exchange: 'events',
+      routingKey: 'delivery.bounced',
+      body: body('x'),
+    });
     expect(transport.queueDepth('work')).toBe(1);
   });
 
   it('rejects an unroutable publish and one to an unknown exchange', async () => {
-    await expect(transport.publish({ exchange: 'events', routingKey: 'nope', body: body('x') })).rejects.toMatchObject({
+    await expect(
+      transport.publish({ exchange: 'events', routingKey: 'nope', body: body('x') }),
+    ).rejects.toMatchObject({
       code: 'BUS_PUBLISH_FAILED',
     });
-    await expect(transport.publish({ exchange: 'nope', routingKey: 'x', body: body('x') })).rejects.toMatchObject({
+    await expect(
+      transport.publish({ exchange: 'nope', routingKey: 'x', body: body('x') }),
+    ).rejects.toMatchObject({
       code: 'BUS_PUBLISH_FAILED',
     });
   });
 
   it('refuses to re-declare a queue with different arguments', async () => {
-    const changed: Topology = { exchanges: [], queues: [{ name: 'work', deliveryLimit: 5, bindings: [] }] };
+    const changed: Topology = {
+      exchanges: [],
+      queues: [{ name: 'work', deliveryLimit: 5, bindings: [] }],
+    };
     await expect(transport.declare(changed)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
     await expect(transport.declare(topology)).resolves.toBeUndefined();
   });
 
   it('dead-letters an expired message to its DLX under the original routing key, not before the TTL', async () => {
     vi.useFakeTimers();
-    await transport.publish({ exchange: 'delay', routingKey: 'work', body: body('later'), headers: { a: 1 } });
+    await transport.publish({
+      exchange: 'delay',
+      routingKey: 'work',
+      body: body('later'),
+      headers: { a: 1 },
+    });
     await vi.advanceTimersByTimeAsync(999);
     expect(transport.queueDepth('work')).toBe(0);
     expect(transport.queueDepth('delay.q')).toBe(1);
@@ -86,7 +113,12 @@ describe('memory transport', () => {
     const { deliveries } = await collect(transport, 'work');
     await vi.advanceTimersByTimeAsync(0);
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]).toMatchObject({ exchange: 'back', routingKey: 'work', redelivered: false, deliveryCount: 0 });
+    expect(deliveries[0]).toMatchObject({
+      exchange: 'back',
+      routingKey: 'work',
+      redelivered: false,
+      deliveryCount: 0,
+    });
     expect(deliveries[0]?.headers).toMatchObject({
       a: 1,
       'x-first-death-reason': 'expired',
@@ -130,11 +162,13 @@ describe('memory transport', () => {
   it('never keeps the process alive for a TTL timer', async () => {
     const created: NodeJS.Timeout[] = [];
     const real = globalThis.setTimeout;
-    const spy = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => {
-      const timer = real(fn, ms);
-      created.push(timer);
-      return timer;
-    }));
+    const spy = vi
+      .spyOn(globalThis, 'setTimeout')
+      .mockImplementation((fn: () => void, ms?: number) => {
+        const timer = real(fn, ms);
+        created.push(timer);
+        return timer;
+      });
     try {
       await transport.publish({ exchange: 'delay', routingKey: 'work', body: body('x') });
     } finally {
@@ -162,7 +196,8 @@ describe('memory transport', () => {
   });
 
   it('keeps at most `prefetch` deliveries unacked per consumer and round-robins between consumers', async () => {
-    for (let i = 0; i < 6; i += 1) await transport.publish({ exchange: 'back', routingKey: 'work', body: body(String(i)) });
+    for (let i = 0; i < 6; i += 1)
+      await transport.publish({ exchange: 'back', routingKey: 'work', body: body(String(i)) });
     const a = await collect(transport, 'work', 2, false);
     const b = await collect(transport, 'work', 2, false);
     await vi.waitFor(() => expect(a.deliveries.length + b.deliveries.length).toBe(4));
@@ -215,7 +250,9 @@ describe('memory transport', () => {
   it('refuses work after close and fails ping', async () => {
     await transport.close();
     await expect(transport.ping()).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
-    await expect(transport.publish({ exchange: 'back', routingKey: 'work', body: body('x') })).rejects.toMatchObject({
+    await expect(
+      transport.publish({ exchange: 'back', routingKey: 'work', body: body('x') }),
+    ).rejects.toMatchObject({
       code: 'BUS_CLOSED',
     });
     await transport.close();

@@ -1,6 +1,12 @@
 import { RelaisError } from '@relais/domain';
 import type { Topology } from '../topology';
-import type { ConsumeOptions, DeliveryHandler, OutgoingMessage, Subscription, Transport } from '../transport';
+import type {
+  ConsumeOptions,
+  DeliveryHandler,
+  OutgoingMessage,
+  Subscription,
+  Transport,
+} from '../transport';
 import { MemoryBroker } from './memory-broker';
 import { ConsumerSlot } from './memory-queue';
 
@@ -74,7 +80,11 @@ export function createMemoryTransport(options: MemoryTransportOptions = {}): Mem
       if (queues.some((queue) => queue.backlogged)) await nextTurn();
     },
 
-    async consume(queue: string, onDelivery: DeliveryHandler, consume: ConsumeOptions): Promise<Subscription> {
+    async consume(
+      queue: string,
+      onDelivery: DeliveryHandler,
+      consume: ConsumeOptions,
+    ): Promise<Subscription> {
       ensureOpen();
       if (!Number.isInteger(consume.prefetch) || consume.prefetch < 1) {
         throw new RelaisError('VALIDATION_FAILED', 'prefetch must be a positive integer', {
