@@ -59,8 +59,9 @@ function formatTimestamp(date: Date): string {
 
 /** One field in COPY text format. */
 export function encodeCopyValue(value: unknown): string {
-  if (value === null || value === undefined) return '\\N';
   switch (typeof value) {
+    case 'undefined':
+      return '\\N';
     case 'string':
       return escapeText(value);
     case 'number':
@@ -69,11 +70,13 @@ export function encodeCopyValue(value: unknown): string {
     case 'boolean':
       return value ? 't' : 'f';
     case 'object':
+      if (value === null) return '\\N';
       if (value instanceof Date) return formatTimestamp(value);
       // bytea hex form `\x…`; the backslash itself is escaped at the COPY level.
       if (value instanceof Uint8Array) return `\\\\x${Buffer.from(value).toString('hex')}`;
       return escapeText(JSON.stringify(value));
-    default:
+    case 'function':
+    case 'symbol':
       throw new RelaisError('VALIDATION_FAILED', `cannot COPY a value of type ${typeof value}`);
   }
 }

@@ -244,20 +244,34 @@ export function defineStoreContract(name: string, factory: () => Promise<StoreFi
       it('relays every row exactly once under two concurrent relays', async () => {
         const ids = await enqueue(2000, 200);
         const published: string[] = [];
-        const record = async (envelopes: Envelope[]) => {
-          // Yield mid-publish so the relays' transactions really overlap.
+        const perRelay = [0, 0];
+        // With separate connections, hold each relay's first batch until both are inside
+        // publish: the second must have skipped the first's locked rows, not waited on them.
+        let inside = 0;
+        let bothInside: () => void = () => {};
+        const barrier = new Promise<void>((resolve) => {
+          bothInside = resolve;
+        });
+        const recorder = (relay: 0 | 1) => async (envelopes: Envelope[]) => {
+          if (fx.openPeer && perRelay[relay] === 0) {
+            if (++inside === 2) bothInside();
+            await Promise.race([barrier, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+          }
           await new Promise((resolve) => setTimeout(resolve, 1));
+          perRelay[relay] = (perRelay[relay] ?? 0) + envelopes.length;
           published.push(...envelopes.map((e) => e.id));
         };
         const second = await peer();
-        for (const s of [store, second]) {
-          relays.push(startOutboxRelay({ store: s, publish: record, logger: silentLogger, batchSize: 50, pollIntervalMs: 20 }));
-        }
+        relays.push(
+          startOutboxRelay({ store, publish: recorder(0), logger: silentLogger, batchSize: 50, pollIntervalMs: 20 }),
+          startOutboxRelay({ store: second, publish: recorder(1), logger: silentLogger, batchSize: 50, pollIntervalMs: 20 }),
+        );
         await waitFor(async () => published.length >= ids.size && (await unpublished()) === 0, 25_000);
         await Promise.all(relays.splice(0).map((relay) => relay.stop()));
         expect(published).toHaveLength(ids.size);
         expect(new Set(published)).toEqual(ids);
         expect(await unpublished()).toBe(0);
+        if (fx.openPeer) expect(perRelay.every((n) => n > 0)).toBe(true);
       });
 
       it('passes routing keys along with their envelopes', async () => {
