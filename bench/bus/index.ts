@@ -3,7 +3,7 @@
  * RabbitMQ, through the relais bus (MessageBus over the RabbitMQ adapter), through raw
  * amqplib doing the same on the wire, and through MessageBus over the in-memory transport.
  * Every run gets a fresh quorum queue and the same confirm window and prefetch. Raw and
- * adapter alternate after a warm-up so ordering (JIT, broker state) favours neither.
+ * adapter (plus a diagnostic run of the adapter without MessageBus) alternate after a warm-up so ordering (JIT, broker state) favours neither.
  *
  *   npx tsx bench/bus/index.ts [--messages N] [--window W] [--prefetch P]
  *
@@ -11,7 +11,14 @@
  */
 import { createLogger } from '@relais/telemetry';
 import type { RunResult } from './measure';
-import { envelopeFactory, runAdapter, runMemory, runRaw, type RunSettings } from './runs';
+import {
+  envelopeFactory,
+  runAdapter,
+  runMemory,
+  runRaw,
+  runTransport,
+  type RunSettings,
+} from './runs';
 
 function numberArg(flag: string, fallback: number): number {
   const index = process.argv.indexOf(flag);
@@ -62,23 +69,32 @@ async function main(): Promise<void> {
   };
   await runRaw(warmUp);
   await runAdapter(warmUp);
+  await runTransport(warmUp);
 
-  const raw: RunResult[] = [];
-  const adapter: RunResult[] = [];
-  for (let round = 0; round < 2; round += 1) {
-    const order = round === 0 ? (['raw', 'adapter'] as const) : (['adapter', 'raw'] as const);
+  const runs = { raw: runRaw, adapter: runAdapter, transport: runTransport };
+  const results: Record<keyof typeof runs, RunResult[]> = { raw: [], adapter: [], transport: [] };
+  const orders: (keyof typeof runs)[][] = [
+    ['raw', 'adapter', 'transport'],
+    ['adapter', 'transport', 'raw'],
+  ];
+  for (const [round, order] of orders.entries()) {
     for (const kind of order) {
-      const result = kind === 'raw' ? await runRaw(settings) : await runAdapter(settings);
-      (kind === 'raw' ? raw : adapter).push(result);
+      const result = await runs[kind](settings);
+      results[kind].push(result);
       console.log(`${describe(result)}  (round ${round + 1})`);
     }
   }
+  const { raw, adapter, transport } = results;
   const memory = await runMemory(settings);
   console.log(describe(memory));
 
   const rawPerSecond = mean(raw.map((r) => r.perSecond));
   const adapterPerSecond = mean(adapter.map((r) => r.perSecond));
   const ratio = Math.round((adapterPerSecond / rawPerSecond) * 1000) / 1000;
+  const transportPerSecond = mean(transport.map((r) => r.perSecond));
+  console.log(
+    `diagnostic: the RabbitMQ transport without the MessageBus runtime ${transportPerSecond} msg/s (${Math.round((transportPerSecond / rawPerSecond) * 100) / 100} × raw)`,
+  );
   console.log(
     `mean: adapter ${adapterPerSecond} msg/s, raw ${rawPerSecond} msg/s, adapter/raw ${ratio} (target ≥ 0.8); in-memory ${memory.perSecond} msg/s (target ≥ 50000)`,
   );

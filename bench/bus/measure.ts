@@ -101,7 +101,7 @@ export async function publishAll(
 ): Promise<void> {
   let outstanding = 0;
   let wake: (() => void) | undefined;
-  let failure: unknown;
+  let failure: Error | undefined;
   for (let index = 0; index < count; index += 1) {
     if (failure !== undefined) throw failure;
     while (outstanding >= window) {
@@ -116,7 +116,7 @@ export async function publishAll(
         wake?.();
       },
       (error: unknown) => {
-        failure = error;
+        failure = error instanceof Error ? error : new Error('publish failed', { cause: error });
         outstanding -= 1;
         wake?.();
       },

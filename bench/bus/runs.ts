@@ -116,6 +116,59 @@ export async function runAdapter(settings: RunSettings): Promise<RunResult> {
   }
 }
 
+/**
+ * Diagnostic: the RabbitMQ adapter alone (no MessageBus), with the same envelope bytes and
+ * the header MessageBus adds, to tell adapter cost apart from consumer-runtime cost.
+ */
+export async function runTransport(settings: RunSettings): Promise<RunResult> {
+  const namespace = `bench_${randomBytes(4).toString('hex')}`;
+  const queue = `${namespace}.relay`;
+  const transport = await createRabbitTransport({
+    url: settings.url,
+    logger: settings.logger,
+    confirmWindow: settings.confirmWindow,
+    connectionName: 'relais-bench',
+  });
+  try {
+    await transport.declare(
+      buildTopology({
+        namespace,
+        retryTiersMs: RETRY_TIERS_MS,
+        queues: [
+          { name: queue, bindings: [{ exchange: 'outbound', routingKey: `${POOL}.marketing` }] },
+        ],
+      }),
+    );
+    const body = encodeEnvelope(envelopeFactory().make(0));
+    const meter = new Meter(settings.messages);
+    await transport.consume(
+      queue,
+      async (delivery) => {
+        meter.consumedOne(Number(delivery.messageId));
+        delivery.ack();
+      },
+      { prefetch: settings.prefetch },
+    );
+    meter.start();
+    await publishAll(settings.messages, settings.confirmWindow, (index) => {
+      meter.published(index);
+      return transport.publish({
+        exchange: `${namespace}.outbound`,
+        routingKey: `${POOL}.marketing`,
+        body,
+        headers: { 'x-relais-attempt': 1 },
+        messageId: String(index),
+        type: 'outbound.send',
+      });
+    });
+    await meter.done;
+    return meter.result('transport');
+  } finally {
+    await transport.close();
+    await deleteTopology(settings.url, namespace);
+  }
+}
+
 /** The in-memory transport under the same MessageBus. */
 export async function runMemory(settings: RunSettings): Promise<RunResult> {
   const transport = createMemoryTransport();
@@ -170,7 +223,9 @@ export async function runRaw(settings: RunSettings): Promise<RunResult> {
             type: 'outbound.send',
           },
           (error: unknown) =>
-            error ? reject(error instanceof Error ? error : new Error(String(error))) : resolve(),
+            error
+              ? reject(error instanceof Error ? error : new Error('publish nacked'))
+              : resolve(),
         );
         if (!written && !drained) {
           drained = new Promise<void>((resolve) =>

@@ -207,7 +207,7 @@ export class ConfirmPublisher {
     if (entry.settled) return;
     if (error) {
       const reason =
-        this.lastChannelError ?? (error instanceof Error ? error.message : String(error));
+        this.lastChannelError ?? (error instanceof Error ? error.message : 'publish nacked');
       this.fail(entry, this.publishFailed(entry, reason));
     } else if (entry.returnedReason !== undefined) {
       this.fail(
