@@ -83,7 +83,10 @@ export function encodeCopyValue(value: unknown): string {
 
 export function encodeCopyRow(row: readonly unknown[], width: number): string {
   if (row.length !== width) {
-    throw new RelaisError('VALIDATION_FAILED', `COPY row has ${row.length} values for ${width} columns`);
+    throw new RelaisError(
+      'VALIDATION_FAILED',
+      `COPY row has ${row.length} values for ${width} columns`,
+    );
   }
   let line = '';
   for (let i = 0; i < width; i++) {
@@ -138,6 +141,7 @@ export function quoteIdent(name: string): string {
 }
 
 export function copyStatement(table: string, columns: readonly string[], source: string): string {
-  if (columns.length === 0) throw new RelaisError('VALIDATION_FAILED', 'COPY needs at least one column');
+  if (columns.length === 0)
+    throw new RelaisError('VALIDATION_FAILED', 'COPY needs at least one column');
   return `COPY ${quoteQualified(table)} (${columns.map(quoteIdent).join(', ')}) FROM ${source}`;
 }

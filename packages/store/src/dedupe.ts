@@ -32,7 +32,11 @@ export function createStoreDedupe(store: Queryable): DedupeStore {
  * when it already had. Stronger than has/add around a handler: the effect and the record
  * commit together, so a crash in between cannot cause a second effect.
  */
-export async function claimInbox(tx: Queryable, consumer: string, envelopeId: string): Promise<boolean> {
+export async function claimInbox(
+  tx: Queryable,
+  consumer: string,
+  envelopeId: string,
+): Promise<boolean> {
   const { rows } = await tx.query(CLAIM, [consumer, envelopeId]);
   return rows.length > 0;
 }

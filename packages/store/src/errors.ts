@@ -9,7 +9,13 @@ const UNIQUE_VIOLATION = '23505';
  * 53300 (too many connections).
  */
 function isConnectionSqlstate(code: string): boolean {
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+  return (
+    code.startsWith('08') ||
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    code === '53300'
+  );
 }
 
 /**
@@ -58,7 +64,11 @@ export function toStoreError(error: unknown, action: string): RelaisError {
   if (sqlstate === UNIQUE_VIOLATION) {
     return new RelaisError('STORE_CONFLICT', `${action}: ${message}`, {
       cause: error,
-      details: { sqlstate, constraint: fieldOf(error, 'constraint'), table: fieldOf(error, 'table') },
+      details: {
+        sqlstate,
+        constraint: fieldOf(error, 'constraint'),
+        table: fieldOf(error, 'table'),
+      },
     });
   }
   const connectionLost =

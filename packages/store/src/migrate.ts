@@ -77,13 +77,21 @@ export async function migrate(store: Store, options: MigrateOptions): Promise<Mi
       if (!pending) return undefined;
       try {
         await tx.exec(pending.sql);
-        await tx.query(RECORD, [owner, pending.version, pending.name, migrationChecksum(pending.sql)]);
+        await tx.query(RECORD, [
+          owner,
+          pending.version,
+          pending.name,
+          migrationChecksum(pending.sql),
+        ]);
       } catch (error) {
         const sqlstate = error instanceof RelaisError ? error.details['sqlstate'] : undefined;
         throw new RelaisError(
           'STORE_MIGRATION_FAILED',
           `migration ${owner} ${pending.version}_${pending.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-          { cause: error, details: { owner, version: pending.version, name: pending.name, sqlstate } },
+          {
+            cause: error,
+            details: { owner, version: pending.version, name: pending.name, sqlstate },
+          },
         );
       }
       return pending;
@@ -91,7 +99,10 @@ export async function migrate(store: Store, options: MigrateOptions): Promise<Mi
     if (!next) break;
     applied.push(next.version);
     logger?.info(
-      { 'event.action': 'store-migration-applied', 'relais.migration': { owner, version: next.version, name: next.name } },
+      {
+        'event.action': 'store-migration-applied',
+        'relais.migration': { owner, version: next.version, name: next.name },
+      },
       'migration applied',
     );
   }
@@ -104,14 +115,19 @@ async function appliedVersions(
   migrations: readonly Migration[],
   logger: Logger | undefined,
 ): Promise<Set<number>> {
-  const { rows } = await tx.query<{ version: number; name: string; checksum: string }>(APPLIED, [owner]);
+  const { rows } = await tx.query<{ version: number; name: string; checksum: string }>(APPLIED, [
+    owner,
+  ]);
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   for (const row of rows) {
     const known = byVersion.get(row.version);
     if (!known) {
       // A newer replica got here first during a rolling deploy; the old code can still run.
       logger?.warn(
-        { 'event.action': 'store-migration-unknown', 'relais.migration': { owner, version: row.version, name: row.name } },
+        {
+          'event.action': 'store-migration-unknown',
+          'relais.migration': { owner, version: row.version, name: row.name },
+        },
         'database has a migration this build does not know',
       );
       continue;
@@ -131,14 +147,22 @@ function checkList(owner: string, migrations: readonly Migration[]): Migration[]
   const seen = new Set<number>();
   for (const m of migrations) {
     if (!Number.isInteger(m.version) || m.version <= 0) {
-      throw new RelaisError('STORE_MIGRATION_FAILED', `migration version ${m.version} of ${owner} is not a positive integer`, {
-        details: { owner, version: m.version },
-      });
+      throw new RelaisError(
+        'STORE_MIGRATION_FAILED',
+        `migration version ${m.version} of ${owner} is not a positive integer`,
+        {
+          details: { owner, version: m.version },
+        },
+      );
     }
     if (seen.has(m.version)) {
-      throw new RelaisError('STORE_MIGRATION_FAILED', `migration version ${m.version} of ${owner} is listed twice`, {
-        details: { owner, version: m.version },
-      });
+      throw new RelaisError(
+        'STORE_MIGRATION_FAILED',
+        `migration version ${m.version} of ${owner} is listed twice`,
+        {
+          details: { owner, version: m.version },
+        },
+      );
     }
     seen.add(m.version);
   }
@@ -158,11 +182,19 @@ export async function loadMigrations(dir: string | URL): Promise<Migration[]> {
   for (const file of files) {
     const match = MIGRATION_FILE.exec(file);
     if (!match?.[1] || !match[2]) {
-      throw new RelaisError('STORE_MIGRATION_FAILED', `migration file ${file} is not named NNNN_name.sql`, {
-        details: { file },
-      });
+      throw new RelaisError(
+        'STORE_MIGRATION_FAILED',
+        `migration file ${file} is not named NNNN_name.sql`,
+        {
+          details: { file },
+        },
+      );
     }
-    migrations.push({ version: Number(match[1]), name: match[2], sql: await readFile(join(path, file), 'utf8') });
+    migrations.push({
+      version: Number(match[1]),
+      name: match[2],
+      sql: await readFile(join(path, file), 'utf8'),
+    });
   }
   return migrations;
 }
@@ -172,5 +204,9 @@ export const KERNEL_MIGRATIONS_DIR = new URL('../migrations/kernel/', import.met
 
 /** Applies the kernel migrations (owner `kernel`); every service runs this before its own. */
 export async function migrateKernel(store: Store, logger?: Logger): Promise<MigrateResult> {
-  return migrate(store, { owner: 'kernel', migrations: await loadMigrations(KERNEL_MIGRATIONS_DIR), logger });
+  return migrate(store, {
+    owner: 'kernel',
+    migrations: await loadMigrations(KERNEL_MIGRATIONS_DIR),
+    logger,
+  });
 }

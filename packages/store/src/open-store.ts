@@ -17,5 +17,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       poolSize: options.poolSize,
     });
   }
-  return createPgliteStore({ dataDir: options.dataDir ?? DEFAULT_DATA_DIR, logger: options.logger });
+  return createPgliteStore({
+    dataDir: options.dataDir ?? DEFAULT_DATA_DIR,
+    logger: options.logger,
+  });
 }

@@ -36,8 +36,18 @@ export interface EnqueueOptions {
  * the event announcing it commit (or vanish) together. The envelope id is the row id:
  * enqueueing the same envelope twice is STORE_CONFLICT.
  */
-export async function enqueueOutbox(tx: Queryable, envelope: Envelope, options: EnqueueOptions = {}): Promise<void> {
-  await tx.query(INSERT, [envelope.id, envelope.type, envelope.tenantId, options.routingKey ?? null, JSON.stringify(envelope)]);
+export async function enqueueOutbox(
+  tx: Queryable,
+  envelope: Envelope,
+  options: EnqueueOptions = {},
+): Promise<void> {
+  await tx.query(INSERT, [
+    envelope.id,
+    envelope.type,
+    envelope.tenantId,
+    options.routingKey ?? null,
+    JSON.stringify(envelope),
+  ]);
 }
 
 /**
@@ -45,7 +55,10 @@ export async function enqueueOutbox(tx: Queryable, envelope: Envelope, options: 
  * (confirms); any rejection makes the whole batch retry later. `routingKeys[i]` is the
  * override enqueued with `envelopes[i]`, if any. A function taking only `envelopes` fits.
  */
-export type OutboxPublish = (envelopes: Envelope[], routingKeys: ReadonlyArray<string | undefined>) => Promise<void>;
+export type OutboxPublish = (
+  envelopes: Envelope[],
+  routingKeys: ReadonlyArray<string | undefined>,
+) => Promise<void>;
 
 export interface OutboxRelayOptions {
   store: Store;
@@ -132,7 +145,10 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     try {
       unlisten = await store.listen(OUTBOX_CHANNEL, onNotify);
     } catch (error) {
-      logger.warn({ err: error, 'event.action': 'outbox-listen-failed' }, 'outbox relay falls back to polling');
+      logger.warn(
+        { err: error, 'event.action': 'outbox-listen-failed' },
+        'outbox relay falls back to polling',
+      );
     }
     let failures = 0;
     while (!stopping) {
@@ -146,7 +162,13 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         const delayMs = Math.min(retryInitialMs * 2 ** (failures - 1), retryMaxMs);
         const relaisError = toRelaisError(error, 'BUS_PUBLISH_FAILED');
         logger.warn(
-          { err: relaisError, 'event.action': 'outbox-batch-failed', 'error.code': relaisError.code, failures, delayMs },
+          {
+            err: relaisError,
+            'event.action': 'outbox-batch-failed',
+            'error.code': relaisError.code,
+            failures,
+            delayMs,
+          },
           'outbox batch not relayed; retrying',
         );
         await pause(delayMs, false);

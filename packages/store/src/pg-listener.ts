@@ -73,10 +73,14 @@ export class PgListener {
   async #open(): Promise<pg.Client> {
     const client = new pg.Client(this.#config);
     client.on('notification', (message) => {
-      for (const callback of this.#channels.get(message.channel) ?? []) callback(message.payload ?? '');
+      for (const callback of this.#channels.get(message.channel) ?? [])
+        callback(message.payload ?? '');
     });
     client.on('error', (error) => {
-      this.#logger.warn({ err: error, 'event.action': 'store-listen-lost' }, 'listening connection lost');
+      this.#logger.warn(
+        { err: error, 'event.action': 'store-listen-lost' },
+        'listening connection lost',
+      );
       this.#client = undefined;
       client.end().catch(() => undefined);
       this.#scheduleReconnect();
@@ -107,9 +111,15 @@ export class PgListener {
       const client = await this.#connection();
       for (const channel of this.#channels.keys()) await client.query(`LISTEN ${channel}`);
       this.#reconnectDelayMs = RECONNECT_MIN_MS;
-      this.#logger.info({ 'event.action': 'store-listen-restored' }, 'listening connection restored');
+      this.#logger.info(
+        { 'event.action': 'store-listen-restored' },
+        'listening connection restored',
+      );
     } catch (error) {
-      this.#logger.warn({ err: error, 'event.action': 'store-listen-lost' }, 'listening connection still down');
+      this.#logger.warn(
+        { err: error, 'event.action': 'store-listen-lost' },
+        'listening connection still down',
+      );
       this.#client = undefined;
       this.#scheduleReconnect();
     }

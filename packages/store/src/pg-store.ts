@@ -31,7 +31,10 @@ export function createPgStore(options: PgStoreOptions): Store {
   // An idle client losing its connection emits on the pool; unhandled, it would crash the
   // process. The pool already discarded the client, so logging is all there is to do.
   pool.on('error', (error) => {
-    logger.warn({ err: error, 'event.action': 'store-connection-lost' }, 'idle database connection lost');
+    logger.warn(
+      { err: error, 'event.action': 'store-connection-lost' },
+      'idle database connection lost',
+    );
   });
   const listener = new PgListener(config, logger);
   let closing: Promise<void> | undefined;
@@ -104,13 +107,18 @@ export function createPgStore(options: PgStoreOptions): Store {
     async ping(): Promise<void> {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${PING_TIMEOUT_MS} ms`)),
+          PING_TIMEOUT_MS,
+        );
       });
       try {
         await Promise.race([pool.query('SELECT 1'), timeout]);
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        throw new RelaisError('STORE_UNAVAILABLE', `database ping failed: ${message}`, { cause: error });
+        throw new RelaisError('STORE_UNAVAILABLE', `database ping failed: ${message}`, {
+          cause: error,
+        });
       } finally {
         clearTimeout(timer);
       }

@@ -4,7 +4,13 @@ import { RelaisError } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import { copyStatement, encodeCopyChunks } from './copy-format';
 import { toStoreError } from './errors';
-import { CHANNEL_PATTERN, type CopySource, type Queryable, type QueryResult, type Store } from './port';
+import {
+  CHANNEL_PATTERN,
+  type CopySource,
+  type Queryable,
+  type QueryResult,
+  type Store,
+} from './port';
 
 export interface PgliteStoreOptions {
   /** A folder (created when missing) or `memory://`. */
@@ -104,7 +110,9 @@ export async function createPgliteStore(options: PgliteStoreOptions): Promise<St
         await db.query('SELECT 1');
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
-        throw new RelaisError('STORE_UNAVAILABLE', `database ping failed: ${message}`, { cause: error });
+        throw new RelaisError('STORE_UNAVAILABLE', `database ping failed: ${message}`, {
+          cause: error,
+        });
       }
     },
 
@@ -116,7 +124,11 @@ export async function createPgliteStore(options: PgliteStoreOptions): Promise<St
   return store;
 }
 
-async function runQuery<R>(runner: PgliteRunner, sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+async function runQuery<R>(
+  runner: PgliteRunner,
+  sql: string,
+  params?: readonly unknown[],
+): Promise<QueryResult<R>> {
   try {
     const result = await runner.query<R>(sql, params ? [...params] : undefined);
     return { rows: result.rows, rowCount: Math.max(result.rows.length, result.affectedRows ?? 0) };

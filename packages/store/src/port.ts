@@ -19,7 +19,10 @@ export type CopySource = Iterable<readonly unknown[]> | AsyncIterable<readonly u
  */
 export interface Queryable {
   /** One parameterized statement. Pass values in `params`, never inside `sql`. */
-  query<R = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<QueryResult<R>>;
   /**
    * A script of several statements without parameters (migrations, fixtures). Uses the
    * simple query protocol, so it cannot take user input safely; keep it for trusted SQL.

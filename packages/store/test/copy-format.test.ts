@@ -20,9 +20,13 @@ describe('COPY text encoding', () => {
   });
 
   it('formats timestamps exactly like toISOString', () => {
-    const samples = [0, -1, 1, 86_399_999, 1_700_000_000_123, -30_610_224_000_000, -30_610_224_000_001, 253_402_300_799_999];
+    const samples = [
+      0, -1, 1, 86_399_999, 1_700_000_000_123, -30_610_224_000_000, -30_610_224_000_001,
+      253_402_300_799_999,
+    ];
     for (let i = 0; i < 2000; i++) samples.push(Math.round((Math.random() - 0.3) * 4e12));
-    for (const ms of samples) expect(encodeCopyValue(new Date(ms))).toBe(new Date(ms).toISOString());
+    for (const ms of samples)
+      expect(encodeCopyValue(new Date(ms))).toBe(new Date(ms).toISOString());
   });
 
   it('refuses invalid dates, symbols and rows of the wrong width', () => {
