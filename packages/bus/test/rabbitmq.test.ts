@@ -152,6 +152,20 @@ describe.runIf(rabbit.available)('rabbitmq transport', () => {
     expect(got).toEqual([3]);
   });
 
+  it('refuses a topology that conflicts with the broker, and forgets it for reconnects', async () => {
+    const transport = await connect();
+    const { topology, ns, work } = topologyFor();
+    await transport.declare(topology);
+    const conflicting: Topology = {
+      exchanges: [],
+      queues: [{ name: work, deliveryLimit: 99, bindings: [] }],
+    };
+    await expect(transport.declare(conflicting)).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await transport.debugKillConnection();
+    await transport.publish(message(ns, 1));
+    await transport.ping();
+  });
+
   it('never has more than prefetch deliveries in flight', async () => {
     const transport = await connect();
     const { topology, ns, work } = topologyFor();

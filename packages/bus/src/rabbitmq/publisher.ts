@@ -46,12 +46,24 @@ export class ConfirmPublisher {
   private idleWaiters: (() => void)[] = [];
   // Publishes may wait this long past the moment the channel went away, never less.
   private unavailableSinceMs = Date.now();
+  private blocked = false;
 
   constructor(private readonly options: PublisherOptions) {}
 
   /** Publishes in flight plus publishes waiting for a slot. */
   get outstanding(): number {
     return this.inFlight.size + this.waitingCount;
+  }
+
+  /**
+   * The broker blocked this connection (memory or disk alarm): publishes stall like when
+   * disconnected, so they get the same bounded wait instead of hanging forever.
+   */
+  setBlocked(blocked: boolean): void {
+    this.blocked = blocked;
+    if (blocked) this.unavailableSinceMs = Math.min(this.unavailableSinceMs, Date.now());
+    else if (this.channel !== undefined) this.unavailableSinceMs = Number.POSITIVE_INFINITY;
+    if (blocked && this.waitingCount > 0) this.ensureSweep();
   }
 
   /** Publishes awaiting a confirm, and publishes waiting for a slot. */
@@ -64,6 +76,7 @@ export class ConfirmPublisher {
     this.channel = channel;
     this.awaitingDrain = false;
     this.lastChannelError = undefined;
+    this.blocked = false;
     this.unavailableSinceMs = Number.POSITIVE_INFINITY;
     channel.on('return', (message: Message) => this.onReturn(channel, message));
     channel.on('drain', () => {
@@ -301,7 +314,7 @@ export class ConfirmPublisher {
   private sweep(): void {
     const cutoff = Date.now() - this.options.publishTimeoutMs;
     // Only a missing channel is unavailability; a full window on a live channel is backpressure.
-    if (this.channel === undefined && this.unavailableSinceMs <= cutoff) {
+    if ((this.channel === undefined || this.blocked) && this.unavailableSinceMs <= cutoff) {
       let expired = 0;
       while (this.waitingCount > 0) {
         const head = this.waiting[this.waitingHead];

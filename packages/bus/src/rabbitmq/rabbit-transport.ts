@@ -201,12 +201,14 @@ export class RabbitTransport implements Transport {
     });
     connection.on('close', () => this.onConnectionLost(connection));
     connection.on('blocked', (reason: unknown) => {
+      if (this.connection === connection) this.publisher.setBlocked(true);
       this.options.logger.warn(
         { event: { action: 'bus.connection.blocked' }, reason: String(reason) },
         'broker blocked publishing',
       );
     });
     connection.on('unblocked', () => {
+      if (this.connection === connection) this.publisher.setBlocked(false);
       this.options.logger.info(
         { event: { action: 'bus.connection.unblocked' } },
         'broker unblocked publishing',
