@@ -114,11 +114,16 @@ export function createDeliveryProcessor(
     delivery: Delivery,
     error: unknown,
     envelopeId: string | undefined,
-    what: string,
+    what: 'retry' | 'dead-letter',
   ): void => {
     logger.error(
-      { err: error, 'relais.queue': queue, 'relais.envelope_id': envelopeId },
-      `${what} publish failed; message requeued`,
+      {
+        err: error,
+        'relais.queue': queue,
+        'relais.envelope_id': envelopeId,
+        'relais.republish': what,
+      },
+      'republish failed; message requeued',
     );
     delivery.requeue();
   };
@@ -272,6 +277,24 @@ export function createDeliveryProcessor(
       );
       return deadLetter(delivery, failure, attempt, envelope);
     }
+    const fail = (error: unknown): Promise<void> => {
+      const failure = toRelaisError(error, 'HANDLER_FAILED');
+      return isRetryable(error) && attempt < settings.maxAttempts
+        ? retry(delivery, failure, attempt, envelope)
+        : deadLetter(delivery, failure, attempt, envelope);
+    };
+    let duplicate: boolean;
+    try {
+      duplicate = await settings.dedupe.has(settings.consumerName, envelope.id);
+    } catch (error) {
+      // A dedupe store that is down (a database) fails like the handler would: delayed retry.
+      return fail(error);
+    }
+    if (duplicate) {
+      delivery.ack();
+      metrics.consumed(queue, envelope.type, 'duplicate');
+      return;
+    }
     if (delivery.deliveryCount >= settings.deliveryLimit) {
       // Each earlier delivery died with its consumer; the broker's own limit would drop it
       // to the dead-letter queue without saying why, so do it here with the reason.
@@ -284,18 +307,10 @@ export function createDeliveryProcessor(
     }
     const started = performance.now();
     try {
-      if (await settings.dedupe.has(settings.consumerName, envelope.id)) {
-        delivery.ack();
-        metrics.consumed(queue, envelope.type, 'duplicate');
-        return;
-      }
       await run(delivery, envelope, handler, attempt);
     } catch (error) {
       metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
-      const failure = toRelaisError(error, 'HANDLER_FAILED');
-      if (isRetryable(error) && attempt < settings.maxAttempts)
-        return retry(delivery, failure, attempt, envelope);
-      return deadLetter(delivery, failure, attempt, envelope);
+      return fail(error);
     }
     metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
     try {

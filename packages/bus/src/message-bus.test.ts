@@ -226,6 +226,24 @@ describe('MessageBus consuming', () => {
     expect(String(fake.published[0]?.headers?.[BUS_HEADERS.failureReason])).toMatch(/crash loop/);
   });
 
+  it('retries with delay when the dedupe store is down, without running the handler', async () => {
+    let calls = 0;
+    const fake = recordingTransport();
+    const bus = new MessageBus({
+      transport: fake.transport,
+      logger,
+      namespace: 'ns',
+      dedupe: {
+        has: () => Promise.reject(new RelaisError('STORE_UNAVAILABLE', 'connection refused')),
+        add: async () => {},
+      },
+    });
+    await bus.subscribe('ns.work', { 'delivery.delivered': async () => void (calls += 1) });
+    expect(await fake.deliver({ body: encodeEnvelope(delivered()) })).toEqual(['ack']);
+    expect(calls).toBe(0);
+    expect(fake.published[0]).toMatchObject({ exchange: 'ns.retry.1000ms', routingKey: 'ns.work' });
+  });
+
   it('gives the handler a logger scoped to the message and its trace', async () => {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({
