@@ -1,102 +1,19 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RelaisError } from '@relais/domain';
-import { createLogger } from '@relais/telemetry';
-import { createTestVhost, probe, uniqueName, type TestVhost } from '@relais/testing';
+import { probe } from '@relais/testing';
 import {
-  createRabbitTransport,
-  type RabbitTransport,
-  type RabbitTransportOptions,
-} from '../src/rabbitmq';
-import {
-  buildTopology,
   deadLetterQueueName,
   exchangeName,
   retryExchangeName,
   type Topology,
 } from '../src/topology';
-import type { Delivery, OutgoingMessage } from '../src/transport';
+import type { Delivery } from '../src/transport';
+import { bodyOf, deferred, until, useRabbitFixture } from './rabbitmq-fixture';
 
-const run = promisify(execFile);
 const rabbit = await probe('rabbitmq');
 
-const logger = createLogger({
-  service: 'bus-test',
-  level: process.env['LOG_LEVEL'] === 'debug' ? 'debug' : 'silent',
-});
-
-/** Polls until `check` holds or `timeoutMs` passes (then fails with `what`). */
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
 describe.runIf(rabbit.available)('rabbitmq transport', () => {
-  let vhost: TestVhost;
-  const opened: RabbitTransport[] = [];
-
-  beforeAll(async () => {
-    vhost = await createTestVhost('relais_bus_rabbit');
-  });
-
-  afterAll(async () => {
-    await Promise.allSettled(opened.map((t) => t.close()));
-    await vhost?.cleanup();
-  });
-
-  async function connect(options: Partial<RabbitTransportOptions> = {}): Promise<RabbitTransport> {
-    const transport = await createRabbitTransport({
-      url: vhost.url,
-      logger,
-      reconnectDelayMs: 50,
-      ...options,
-    });
-    opened.push(transport);
-    return transport;
-  }
-
-  /** A fresh namespace with one work queue bound to `events` under `delivery.*`. */
-  function topologyFor(options: { retryTiersMs?: number[]; deliveryLimit?: number } = {}): {
-    topology: Topology;
-    ns: string;
-    work: string;
-  } {
-    const ns = uniqueName('t');
-    const work = `${ns}.work`;
-    const topology = buildTopology({
-      namespace: ns,
-      retryTiersMs: options.retryTiersMs ?? [200],
-      ...(options.deliveryLimit === undefined ? {} : { deliveryLimit: options.deliveryLimit }),
-      queues: [{ name: work, bindings: [{ exchange: 'events', routingKey: 'delivery.*' }] }],
-    });
-    return { topology, ns, work };
-  }
-
-  function message(ns: string, n: number, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
-    return {
-      exchange: exchangeName(ns, 'events'),
-      routingKey: 'delivery.delivered',
-      body: Buffer.from(JSON.stringify({ n })),
-      messageId: `m-${n}`,
-      type: 'delivery.delivered',
-      headers: { 'x-test': 'yes', n },
-      ...extra,
-    };
-  }
-
-  const bodyOf = (d: Delivery): number => (JSON.parse(d.body.toString('utf8')) as { n: number }).n;
+  const { connect, topologyFor, message } = useRabbitFixture('relais_bus_rabbit');
 
   it('round-trips confirmed publishes with properties and headers', async () => {
     const transport = await connect();
@@ -248,35 +165,6 @@ describe.runIf(rabbit.available)('rabbitmq transport', () => {
     expect(seen[1]).toMatchObject({ redelivered: true, deliveryCount: 1 });
   });
 
-  it('redelivers to the next consumer a message whose consumer connection died mid-handler', async () => {
-    // A slow reconnect keeps the dead consumer out of the way, so the survivor must get it.
-    const dying = await connect({ reconnectDelayMs: 10_000 });
-    const survivor = await connect();
-    const { topology, ns, work } = topologyFor();
-    await survivor.declare(topology);
-    const release = deferred();
-    let dyingGot = 0;
-    await dying.consume(
-      work,
-      async (d) => {
-        dyingGot += 1;
-        await release.promise;
-        d.ack(); // its channel is gone by now: must be a harmless no-op
-      },
-      { prefetch: 1 },
-    );
-    await survivor.publish(message(ns, 42));
-    await until('the first consumer to hold it', () => dyingGot === 1);
-    const redelivered: Delivery[] = [];
-    await survivor.consume(work, async (d) => void (redelivered.push(d), d.ack()), { prefetch: 1 });
-    await dying.debugKillConnection();
-    await until('the redelivery', () => redelivered.length === 1);
-    release.resolve();
-    expect(redelivered[0]).toMatchObject({ redelivered: true, deliveryCount: 1 });
-    expect(bodyOf(redelivered[0] as Delivery)).toBe(42);
-    await dying.close();
-  });
-
   it('dead-letters a delay-queue message back to its work queue after the TTL', async () => {
     const transport = await connect();
     const { topology, ns, work } = topologyFor({ retryTiersMs: [200] });
@@ -330,52 +218,6 @@ describe.runIf(rabbit.available)('rabbitmq transport', () => {
     expect(bodyOf(dead[0] as Delivery)).toBe(5);
   });
 
-  it('restores consumers after a killed connection and refuses ping while down', async () => {
-    const transport = await connect({ reconnectDelayMs: 300 });
-    const { topology, ns, work } = topologyFor();
-    await transport.declare(topology);
-    const got = new Set<number>();
-    await transport.consume(work, async (d) => void (got.add(bodyOf(d)), d.ack()), {
-      prefetch: 5,
-    });
-    await transport.publish(message(ns, 1));
-    await until('before the kill', () => got.has(1));
-    await transport.debugKillConnection();
-    await expect(transport.ping()).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
-    // Issued while disconnected: waits for the reconnect instead of failing.
-    await transport.publish(message(ns, 2));
-    await transport.ping();
-    await until('after the reconnect', () => got.has(2));
-  });
-
-  it('survives the broker closing every connection of the vhost', async () => {
-    const transport = await connect();
-    const { topology, ns, work } = topologyFor();
-    await transport.declare(topology);
-    const got = new Set<number>();
-    await transport.consume(work, async (d) => void (got.add(bodyOf(d)), d.ack()), { prefetch: 5 });
-    await transport.publish(message(ns, 1));
-    await until('before', () => got.has(1));
-    await run('rabbitmqctl', ['-q', 'close_all_connections', '-p', vhost.vhost, 'relais test'], {
-      timeout: 20_000,
-    });
-    await until('reconnected', () => transport.connected && got.has(1));
-    await transport.publish(message(ns, 2));
-    await until('after', () => got.has(2));
-  });
-
-  it('fails publishes with BUS_UNAVAILABLE when the broker stays away past the timeout', async () => {
-    const transport = await connect({ reconnectDelayMs: 5_000, publishTimeoutMs: 300 });
-    const { topology, ns } = topologyFor();
-    await transport.declare(topology);
-    await transport.debugKillConnection();
-    const started = Date.now();
-    await expect(transport.publish(message(ns, 1))).rejects.toMatchObject({
-      code: 'BUS_UNAVAILABLE',
-    });
-    expect(Date.now() - started).toBeLessThan(3_000);
-  });
-
   it('applies backpressure: at most confirmWindow publishes in flight, the rest wait', async () => {
     const transport = await connect({ confirmWindow: 8 });
     const { topology, ns, work } = topologyFor();
@@ -425,64 +267,4 @@ describe.runIf(rabbit.available)('rabbitmq transport', () => {
     await expect(transport.publish(message(ns, 2))).rejects.toMatchObject({ code: 'BUS_CLOSED' });
     await expect(transport.ping()).rejects.toMatchObject({ code: 'BUS_UNAVAILABLE' });
   });
-
-  it('loses no confirmed message across repeated connection kills mid-stream', async () => {
-    const total = 5_000;
-    const publisher = await connect();
-    const consumer = await connect();
-    const { topology, ns, work } = topologyFor();
-    await publisher.declare(topology);
-    const counts = new Map<number, number>();
-    await consumer.consume(
-      work,
-      async (d) => {
-        const n = bodyOf(d);
-        counts.set(n, (counts.get(n) ?? 0) + 1);
-        d.ack();
-      },
-      { prefetch: 100 },
-    );
-    const confirmed = new Set<number>();
-    let rejections = 0;
-    const publishUntilConfirmed = async (n: number): Promise<void> => {
-      for (;;) {
-        try {
-          await publisher.publish(message(ns, n));
-          confirmed.add(n);
-          return;
-        } catch (error) {
-          if (!(error instanceof RelaisError) || !error.retryable) throw error;
-          rejections += 1;
-        }
-      }
-    };
-    const kills = [1_200, 3_000];
-    const publishing = (async () => {
-      const inFlight = new Set<Promise<void>>();
-      for (let n = 0; n < total; n += 1) {
-        if (kills.includes(n)) {
-          // Kill both sides: unconfirmed publishes and unacked deliveries are both at stake.
-          void publisher.debugKillConnection();
-          void consumer.debugKillConnection();
-        }
-        const p: Promise<void> = publishUntilConfirmed(n).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= 512) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-    })();
-    await publishing;
-    expect(confirmed.size).toBe(total);
-    await until(
-      'every confirmed message consumed',
-      () => [...confirmed].every((n) => counts.has(n)),
-      20_000,
-    );
-    const duplicates = [...counts.values()].reduce((sum, c) => sum + (c - 1), 0);
-    const lost = [...confirmed].filter((n) => !counts.has(n)).length;
-    console.info(
-      `confirmed=${confirmed.size} consumed-distinct=${counts.size} lost=${lost} duplicates=${duplicates} rejected-publishes-retried=${rejections}`,
-    );
-    expect(lost).toBe(0);
-  }, 30_000);
 });
