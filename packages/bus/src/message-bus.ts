@@ -53,7 +53,9 @@ export interface PublishOptions {
   routingKey?: string;
 }
 
+/** Handler attempts (first run plus delayed retries) before a retryable failure is dead-lettered. */
 export const DEFAULT_MAX_ATTEMPTS = 5;
+/** Deliveries one subscription processes concurrently unless told otherwise. */
 export const DEFAULT_PREFETCH = 32;
 
 /** The routing key an envelope is published with unless the caller overrides it. */
