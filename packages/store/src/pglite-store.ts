@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { RelaisError } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
@@ -28,6 +29,30 @@ const INT8_OID = 20;
  */
 const PGLITE_COPY_CHUNK_ROWS = 10_000;
 
+function openPglite(dataDir: string): Promise<PGlite> {
+  // int8 as a string, like node-postgres: counts and sums must not lose precision.
+  return PGlite.create({ dataDir, parsers: { [INT8_OID]: (value: string) => value } });
+}
+
+/**
+ * Creates a new database folder atomically: initdb runs in a sibling folder that is renamed
+ * into place only once it finished. A process killed during the first start (Ctrl-C while
+ * `npm start` boots) would otherwise leave a half-initialized cluster that fails on every
+ * later start with errors like `language "plpgsql" does not exist`.
+ */
+async function initializeDataDir(dataDir: string, logger: Logger): Promise<void> {
+  const existing = await readdir(dataDir).catch(() => undefined);
+  if (existing !== undefined && existing.length > 0) return;
+  await mkdir(dirname(dataDir), { recursive: true });
+  const staging = join(dirname(dataDir), `.${basename(dataDir)}.init-${process.pid}`);
+  await rm(staging, { recursive: true, force: true });
+  const db = await openPglite(staging);
+  await db.close();
+  if (existing !== undefined) await rm(dataDir, { recursive: true, force: true });
+  await rename(staging, dataDir);
+  logger.info({ 'event.action': 'store-initialized', dataDir }, 'embedded database created');
+}
+
 /** What both PGlite and its transactions can run (the subset we use). */
 type PgliteRunner = Pick<Transaction, 'query' | 'exec'>;
 
@@ -38,11 +63,10 @@ type PgliteRunner = Pick<Transaction, 'query' | 'exec'>;
  */
 export async function createPgliteStore(options: PgliteStoreOptions): Promise<Store> {
   const { dataDir, logger } = options;
-  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
   let db: PGlite;
   try {
-    // int8 as a string, like node-postgres: counts and sums must not lose precision.
-    db = await PGlite.create({ dataDir, parsers: { [INT8_OID]: (value: string) => value } });
+    if (!dataDir.includes('://')) await initializeDataDir(dataDir, logger);
+    db = await openPglite(dataDir);
   } catch (error) {
     throw new RelaisError('STORE_UNAVAILABLE', `cannot open PGlite in ${dataDir}`, {
       cause: error,
