@@ -82,7 +82,7 @@ export function parseEnvelope(raw: unknown): Envelope {
       { details: { type, envelopeId: header.data.id } },
     );
   }
-  return { ...header.data, type, data: data.data } as Envelope;
+  return { ...header.data, type, data: data.data };
 }
 
 /** Parses JSON bytes into a validated envelope; malformed JSON is MESSAGE_INVALID. */
