@@ -2,6 +2,7 @@ import {
   RelaisError,
   decodeEnvelope,
   isRetryable,
+  isValidatedEnvelope,
   toRelaisError,
   type Envelope,
   type MessageType,
@@ -12,6 +13,7 @@ import {
   contextFromTraceparent,
   trace,
   traceIdOf,
+  tracingEnabled,
   type Logger,
 } from '@relais/telemetry';
 import {
@@ -229,6 +231,7 @@ export function createDeliveryProcessor(
     const traceparent =
       stringHeader(delivery.headers, BUS_HEADERS.traceparent) ?? envelope.traceparent;
     const context = new MessageContext(logger, envelope, traceparent, attempt, delivery);
+    if (!tracingEnabled()) return handler(envelope, context);
     await tracer.startActiveSpan(
       `${queue} process`,
       {
@@ -261,8 +264,13 @@ export function createDeliveryProcessor(
     const attempt = readAttempt(delivery.headers);
     let envelope: Envelope;
     try {
-      // A string, not the Buffer: decodeEnvelope would copy the bytes first.
-      envelope = decodeEnvelope(delivery.body.toString('utf8'));
+      // An envelope carried in-process was validated and frozen by the publishing bus:
+      // checking that identity is this end's validation. Bytes are always decoded.
+      const carried = delivery.envelope;
+      envelope = isValidatedEnvelope(carried)
+        ? carried
+        : // A string, not the Buffer: decodeEnvelope would copy the bytes first.
+          decodeEnvelope(delivery.body.toString('utf8'));
     } catch (error) {
       return deadLetter(delivery, toRelaisError(error, 'MESSAGE_INVALID'), attempt, undefined);
     }
@@ -285,7 +293,9 @@ export function createDeliveryProcessor(
     };
     let duplicate: boolean;
     try {
-      duplicate = await settings.dedupe.has(settings.consumerName, envelope.id);
+      const seen = settings.dedupe.has(settings.consumerName, envelope.id);
+      // The in-memory store answers synchronously: no promise, no extra microtask turn.
+      duplicate = typeof seen === 'boolean' ? seen : await seen;
     } catch (error) {
       // A dedupe store that is down (a database) fails like the handler would: delayed retry.
       return fail(error);
@@ -314,7 +324,8 @@ export function createDeliveryProcessor(
     }
     metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
     try {
-      await settings.dedupe.add(settings.consumerName, envelope.id);
+      const added = settings.dedupe.add(settings.consumerName, envelope.id);
+      if (added !== undefined) await added;
     } catch (error) {
       // The work is done; failing it now would run it twice. Only a redelivery can slip through.
       logger.warn(

@@ -4,10 +4,10 @@
  * same event each process it.
  */
 export interface DedupeStore {
-  /** Whether `consumer` already processed `envelopeId`. */
-  has(consumer: string, envelopeId: string): Promise<boolean>;
+  /** Whether `consumer` already processed `envelopeId` (an in-memory store may answer at once). */
+  has(consumer: string, envelopeId: string): boolean | Promise<boolean>;
   /** Records that `consumer` processed `envelopeId`. */
-  add(consumer: string, envelopeId: string): Promise<void>;
+  add(consumer: string, envelopeId: string): void | Promise<void>;
 }
 
 /** Default capacity: ample for redeliveries, which arrive within minutes of the original. */
@@ -35,13 +35,13 @@ export function createMemoryDedupeStore(maxEntries = DEFAULT_DEDUPE_ENTRIES): De
     return seen;
   };
   return {
-    async has(consumer, envelopeId) {
+    has(consumer, envelopeId) {
       const seen = byConsumer.get(consumer);
       if (seen === undefined || !seen.delete(envelopeId)) return false;
       seen.set(envelopeId, true);
       return true;
     },
-    async add(consumer, envelopeId) {
+    add(consumer, envelopeId) {
       const seen = seenBy(consumer);
       seen.delete(envelopeId);
       seen.set(envelopeId, true);

@@ -1,6 +1,7 @@
 import {
   RelaisError,
   encodeEnvelope,
+  isValidatedEnvelope,
   parseEnvelope,
   type Envelope,
   type MessageType,
@@ -205,17 +206,25 @@ export class MessageBus {
   /** Validation happens here, at the publishing end: a bad envelope never reaches the broker. */
   private prepare(envelope: Envelope, routingKey: string | undefined): OutgoingMessage {
     this.ensureOpen();
-    const valid = parseEnvelope(envelope);
+    // createEnvelope already validated (and froze) it; anything else is validated here.
+    const valid = isValidatedEnvelope(envelope) ? envelope : parseEnvelope(envelope);
     const headers: Headers = { [BUS_HEADERS.attempt]: 1 };
     const traceparent = valid.traceparent ?? currentTraceparent();
     if (traceparent !== null) headers[BUS_HEADERS.traceparent] = traceparent;
+    let body: Buffer | undefined;
     return {
       exchange: exchangeName(this.namespace, EXCHANGE_OF[valid.type]),
       routingKey: routingKey ?? defaultRoutingKey(valid),
-      body: encodeEnvelope(valid),
+      // Encoded on first read: a network transport reads it at once, the in-process one
+      // hands `envelope` to consumers and only encodes for a retry or dead letter.
+      get body(): Buffer {
+        body ??= encodeEnvelope(valid);
+        return body;
+      },
       headers,
       messageId: valid.id,
       type: valid.type,
+      envelope: valid,
     };
   }
 

@@ -1,3 +1,4 @@
+import type { Envelope } from '@relais/domain';
 import type { Topology } from './topology';
 
 /**
@@ -37,6 +38,13 @@ export interface OutgoingMessage {
   messageId?: string;
   /** AMQP `type` property: the envelope type. */
   type?: string;
+  /**
+   * The validated, deeply frozen envelope that `body` encodes, when the publisher is the
+   * MessageBus. In-process transports pass it on as `Delivery.envelope`, so in embedded
+   * mode a message is never encoded to bytes nor parsed back; network transports ignore it.
+   * `body` may then be a lazy getter: read it only when the bytes are needed.
+   */
+  envelope?: Envelope;
 }
 
 export interface Delivery {
@@ -45,6 +53,8 @@ export interface Delivery {
   readonly exchange: string;
   readonly routingKey: string;
   readonly messageId: string | undefined;
+  /** The publisher's validated envelope, when it never left this process (see OutgoingMessage). */
+  readonly envelope?: Envelope | undefined;
   /** The broker delivered this message before (a consumer died or requeued it). */
   readonly redelivered: boolean;
   /**

@@ -82,7 +82,52 @@ export function parseEnvelope(raw: unknown): Envelope {
       { details: { type, envelopeId: header.data.id } },
     );
   }
-  return { ...header.data, type, data: data.data };
+  return new ValidatedEnvelope(header.data, type, data.data) as Envelope;
+}
+
+/**
+ * The class of envelopes this module validated. Instances are deeply frozen, so being one
+ * proves the object still is what the schema accepted: the bus skips a second validation
+ * of an envelope from `createEnvelope`, and the in-process transport hands the same object
+ * to consumers without encoding and re-parsing it. A spread copy is a plain object again,
+ * so it is validated anew. (A class check and a freeze cost a fraction of a WeakSet, whose
+ * entries the garbage collector must also trace.)
+ */
+class ValidatedEnvelope {
+  readonly id: EnvelopeId;
+  readonly type: MessageType;
+  readonly occurredAt: string;
+  readonly tenantId: TenantId;
+  readonly traceparent: string | null;
+  readonly data: unknown;
+
+  constructor(
+    header: { id: EnvelopeId; occurredAt: string; tenantId: TenantId; traceparent: string | null },
+    type: MessageType,
+    data: unknown,
+  ) {
+    this.id = header.id;
+    this.type = type;
+    this.occurredAt = header.occurredAt;
+    this.tenantId = header.tenantId;
+    this.traceparent = header.traceparent;
+    this.data = data;
+    if (typeof data === 'object' && data !== null) deepFreeze(data);
+    Object.freeze(this);
+  }
+}
+
+function deepFreeze(value: object): void {
+  Object.freeze(value);
+  for (const key in value) {
+    const child = (value as Record<string, unknown>)[key];
+    if (typeof child === 'object' && child !== null && !Object.isFrozen(child)) deepFreeze(child);
+  }
+}
+
+/** True when `value` is an envelope that `parseEnvelope` / `createEnvelope` produced (and froze). */
+export function isValidatedEnvelope(value: unknown): value is Envelope {
+  return value instanceof ValidatedEnvelope;
 }
 
 /** Parses JSON bytes into a validated envelope; malformed JSON is MESSAGE_INVALID. */

@@ -24,11 +24,22 @@ export interface Tracing {
 }
 
 let propagatorInstalled = false;
+let exporting = false;
+
+/**
+ * Whether spans go anywhere. Without the SDK there is no context manager either, so a
+ * span around a handler would neither be exported nor reach the handler's publishes: hot
+ * paths skip building it.
+ */
+export function tracingEnabled(): boolean {
+  return exporting;
+}
 
 /** Installs the W3C propagator (always) and the OpenTelemetry SDK (only when exporting). */
 export function startTracing(options: TracingOptions): Tracing {
   installPropagator();
   if (!options.otlpEndpoint) return { shutdown: async () => {} };
+  exporting = true;
   const sdk = new NodeSDK({
     serviceName: options.service,
     traceExporter: new OTLPTraceExporter({

@@ -100,7 +100,8 @@ export class MemoryBroker {
     // One copy of the headers per publish: a caller mutating its object later must not
     // change what was "sent", as serialization guarantees on a real broker.
     const stored = {
-      body: message.body,
+      // A MessageBus message is immutable and may encode lazily: keep it, do not read it.
+      payload: message.envelope === undefined ? { body: message.body } : message,
       headers: message.headers === undefined ? EMPTY_HEADERS : { ...message.headers },
       exchange: message.exchange,
       routingKey: message.routingKey,
@@ -169,7 +170,8 @@ export class MemoryBroker {
     this.publish({
       exchange: dlx,
       routingKey: from.spec.deadLetterRoutingKey ?? message.routingKey,
-      body: message.body,
+      body: message.payload.body,
+      ...(message.payload.envelope === undefined ? {} : { envelope: message.payload.envelope }),
       headers,
       ...(message.messageId === undefined ? {} : { messageId: message.messageId }),
       ...(message.type === undefined ? {} : { type: message.type }),

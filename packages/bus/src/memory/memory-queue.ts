@@ -1,10 +1,17 @@
-import type { Delivery, DeliveryHandler, Headers } from '../transport';
+import type { Envelope } from '@relais/domain';
+import type { Delivery, DeliveryHandler, Headers, OutgoingMessage } from '../transport';
 import type { QueueSpec } from '../topology';
 import { Deque } from './deque';
 
 /** A message as a queue holds it: the published bytes plus broker-side bookkeeping. */
+/**
+ * What was published: the bytes, and the publisher's validated envelope when there is one.
+ * Kept by reference so a lazily encoded body is only produced if someone reads it.
+ */
+export type Payload = Pick<OutgoingMessage, 'body' | 'envelope'>;
+
 export interface StoredMessage {
-  readonly body: Buffer;
+  readonly payload: Payload;
   readonly headers: Readonly<Headers>;
   readonly exchange: string;
   readonly routingKey: string;
@@ -71,7 +78,10 @@ export class MemoryDelivery implements Delivery {
   ) {}
 
   get body(): Buffer {
-    return this.message.body;
+    return this.message.payload.body;
+  }
+  get envelope(): Envelope | undefined {
+    return this.message.payload.envelope;
   }
   get headers(): Readonly<Headers> {
     return this.message.headers;
@@ -114,7 +124,7 @@ export class MemoryDelivery implements Delivery {
 const RESOLVED = Promise.resolve();
 
 /** Depth beyond which a consumed queue slows its publishers down (see `backlogged`). */
-const BACKLOG_HIGH_WATER = 8192;
+const BACKLOG_HIGH_WATER = 1024;
 
 /** Dispatches this many deliveries per queue on microtasks before yielding to I/O once. */
 const DISPATCHES_PER_TURN = 2048;
@@ -159,7 +169,7 @@ export class MemoryQueue {
     const expiresAt = ttl === undefined ? Infinity : Date.now() + ttl;
     // An explicit literal, not a spread: this runs once per message per queue.
     this.ready.push({
-      body: message.body,
+      payload: message.payload,
       headers: message.headers,
       exchange: message.exchange,
       routingKey: message.routingKey,
