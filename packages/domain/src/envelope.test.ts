@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { RelaisError } from './errors';
-import { createEnvelope, decodeEnvelope, encodeEnvelope, parseEnvelope } from './envelope';
+import {
+  createEnvelope,
+  decodeEnvelope,
+  encodeEnvelope,
+  isValidatedEnvelope,
+  parseEnvelope,
+} from './envelope';
 
 const tenantId = '8a6e0804-2bd0-4672-b79d-d97027f9fc0b';
 const campaignId = '0f4d5bd1-7c1e-4c38-9a43-1b6a2a8b8e6f';
@@ -70,5 +76,25 @@ describe('envelope', () => {
       data: { campaignId },
     });
     expect(envelope.id).toBe(id);
+  });
+});
+
+describe('validated envelopes', () => {
+  it('are deeply frozen and recognized, while a spread copy must be validated again', () => {
+    const envelope = launched();
+    expect(isValidatedEnvelope(envelope)).toBe(true);
+    expect(Object.isFrozen(envelope)).toBe(true);
+    expect(Object.isFrozen(envelope.data)).toBe(true);
+    expect(() => {
+      (envelope.data as { messageClass: string }).messageClass = 'transactional';
+    }).toThrow(TypeError);
+    const copy = { ...envelope, data: { ...envelope.data, messageClass: 'newsletter' } };
+    expect(isValidatedEnvelope(copy)).toBe(false);
+    expect(() => parseEnvelope(copy)).toThrow(/messageClass/);
+  });
+
+  it('survive JSON encoding unchanged', () => {
+    const envelope = launched();
+    expect(JSON.parse(encodeEnvelope(envelope).toString('utf8'))).toEqual({ ...envelope });
   });
 });
