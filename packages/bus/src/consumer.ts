@@ -222,17 +222,17 @@ export function createDeliveryProcessor(
     );
   };
 
-  const run = async (
+  const run = (
     delivery: Delivery,
     envelope: Envelope,
     handler: Handler<MessageType>,
     attempt: number,
-  ) => {
+  ): Promise<void> => {
     const traceparent =
       stringHeader(delivery.headers, BUS_HEADERS.traceparent) ?? envelope.traceparent;
     const context = new MessageContext(logger, envelope, traceparent, attempt, delivery);
     if (!tracingEnabled()) return handler(envelope, context);
-    await tracer.startActiveSpan(
+    return tracer.startActiveSpan(
       `${queue} process`,
       {
         kind: SpanKind.CONSUMER,

@@ -14,41 +14,41 @@ export interface DedupeStore {
 export const DEFAULT_DEDUPE_ENTRIES = 100_000;
 
 /**
- * A bounded LRU in memory, `maxEntries` per consumer. It only guards one process against
- * redeliveries it sees itself; services that must stay idempotent across replicas or
- * restarts pass a store-backed DedupeStore (or make the handler's write idempotent).
+ * Bounded memory of recent ids, `maxEntries` to `2 × maxEntries` per consumer. It only
+ * guards one process against redeliveries it sees itself; services that must stay
+ * idempotent across replicas or restarts pass a store-backed DedupeStore (or make the
+ * handler's write idempotent).
+ *
+ * Two generations instead of an LRU: redeliveries arrive within minutes of the original,
+ * so "recently added" is what matters, and a Set add per message (with a whole generation
+ * dropped at once) is cheaper on the hot path than an LRU's delete-and-reinsert per lookup.
  */
 export function createMemoryDedupeStore(maxEntries = DEFAULT_DEDUPE_ENTRIES): DedupeStore {
   if (!Number.isInteger(maxEntries) || maxEntries < 1) {
     throw new RangeError(`maxEntries must be a positive integer, got ${maxEntries}`);
   }
-  // A Map iterates in insertion order: re-inserting on access keeps the least recently
-  // used id first, where eviction finds it in O(1). One map per consumer avoids building
-  // a composite key string for every message.
-  const byConsumer = new Map<string, Map<string, true>>();
-  const seenBy = (consumer: string): Map<string, true> => {
-    let seen = byConsumer.get(consumer);
-    if (seen === undefined) {
-      seen = new Map();
-      byConsumer.set(consumer, seen);
-    }
-    return seen;
-  };
+  interface Generations {
+    current: Set<string>;
+    previous: Set<string>;
+  }
+  // One pair per consumer avoids building a composite key string for every message.
+  const byConsumer = new Map<string, Generations>();
   return {
     has(consumer, envelopeId) {
       const seen = byConsumer.get(consumer);
-      if (seen === undefined || !seen.delete(envelopeId)) return false;
-      seen.set(envelopeId, true);
-      return true;
+      return seen !== undefined && (seen.current.has(envelopeId) || seen.previous.has(envelopeId));
     },
     add(consumer, envelopeId) {
-      const seen = seenBy(consumer);
-      seen.delete(envelopeId);
-      seen.set(envelopeId, true);
-      if (seen.size > maxEntries) {
-        const oldest = seen.keys().next();
-        if (oldest.done !== true) seen.delete(oldest.value);
+      let seen = byConsumer.get(consumer);
+      if (seen === undefined) {
+        seen = { current: new Set(), previous: new Set() };
+        byConsumer.set(consumer, seen);
       }
+      if (seen.current.size >= maxEntries) {
+        seen.previous = seen.current;
+        seen.current = new Set();
+      }
+      seen.current.add(envelopeId);
     },
   };
 }

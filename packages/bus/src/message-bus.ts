@@ -6,7 +6,7 @@ import {
   type Envelope,
   type MessageType,
 } from '@relais/domain';
-import { currentTraceparent, type Logger, type Registry } from '@relais/telemetry';
+import { currentTraceparent, tracingEnabled, type Logger, type Registry } from '@relais/telemetry';
 import { BUS_HEADERS } from './bus-headers';
 import { createBusMetrics, type BusMetrics } from './bus-metrics';
 import { createDeliveryProcessor, type HandlerMap } from './consumer';
@@ -84,6 +84,7 @@ export class MessageBus {
   private readonly deliveryLimit: number;
   private readonly dedupe: DedupeStore;
   private readonly subscriptions = new Set<Subscription>();
+  private readonly exchanges = new Map<MessageType, string>();
   private closed = false;
 
   constructor(options: MessageBusOptions) {
@@ -209,11 +210,12 @@ export class MessageBus {
     // createEnvelope already validated (and froze) it; anything else is validated here.
     const valid = isValidatedEnvelope(envelope) ? envelope : parseEnvelope(envelope);
     const headers: Headers = { [BUS_HEADERS.attempt]: 1 };
-    const traceparent = valid.traceparent ?? currentTraceparent();
+    // Without an exporter there is no active span to continue: skip the propagator.
+    const traceparent = valid.traceparent ?? (tracingEnabled() ? currentTraceparent() : null);
     if (traceparent !== null) headers[BUS_HEADERS.traceparent] = traceparent;
     let body: Buffer | undefined;
     return {
-      exchange: exchangeName(this.namespace, EXCHANGE_OF[valid.type]),
+      exchange: this.exchangeOf(valid.type),
       routingKey: routingKey ?? defaultRoutingKey(valid),
       // Encoded on first read: a network transport reads it at once, the in-process one
       // hands `envelope` to consumers and only encodes for a retry or dead letter.
@@ -226,6 +228,16 @@ export class MessageBus {
       type: valid.type,
       envelope: valid,
     };
+  }
+
+  /** The namespaced exchange of a message type, built once per type rather than per message. */
+  private exchangeOf(type: MessageType): string {
+    let name = this.exchanges.get(type);
+    if (name === undefined) {
+      name = exchangeName(this.namespace, EXCHANGE_OF[type]);
+      this.exchanges.set(type, name);
+    }
+    return name;
   }
 
   private send(message: OutgoingMessage): Promise<void> {

@@ -102,7 +102,13 @@ export class MemoryBroker {
     const stored = {
       // A MessageBus message is immutable and may encode lazily: keep it, do not read it.
       payload: message.envelope === undefined ? { body: message.body } : message,
-      headers: message.headers === undefined ? EMPTY_HEADERS : { ...message.headers },
+      // A MessageBus message owns a fresh headers object it never touches again.
+      headers:
+        message.headers === undefined
+          ? EMPTY_HEADERS
+          : message.envelope === undefined
+            ? { ...message.headers }
+            : message.headers,
       exchange: message.exchange,
       routingKey: message.routingKey,
       messageId: message.messageId,
