@@ -100,7 +100,7 @@ export async function migrate(store: Store, options: MigrateOptions): Promise<Mi
     applied.push(next.version);
     logger?.info(
       {
-        'event.action': 'store-migration-applied',
+        'event.action': 'store.migration.applied',
         'relais.migration': { owner, version: next.version, name: next.name },
       },
       'migration applied',
@@ -125,7 +125,7 @@ async function appliedVersions(
       // A newer replica got here first during a rolling deploy; the old code can still run.
       logger?.warn(
         {
-          'event.action': 'store-migration-unknown',
+          'event.action': 'store.migration.unknown',
           'relais.migration': { owner, version: row.version, name: row.name },
         },
         'database has a migration this build does not know',

@@ -146,7 +146,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       unlisten = await store.listen(OUTBOX_CHANNEL, onNotify);
     } catch (error) {
       logger.warn(
-        { err: error, 'event.action': 'outbox-listen-failed' },
+        { err: error, 'event.action': 'outbox.listen.failed' },
         'outbox relay falls back to polling',
       );
     }
@@ -164,7 +164,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         logger.warn(
           {
             err: relaisError,
-            'event.action': 'outbox-batch-failed',
+            'event.action': 'outbox.batch.failed',
             'error.code': relaisError.code,
             failures,
             delayMs,

@@ -78,7 +78,7 @@ export class PgListener {
     });
     client.on('error', (error) => {
       this.#logger.warn(
-        { err: error, 'event.action': 'store-listen-lost' },
+        { err: error, 'event.action': 'store.listen.lost' },
         'listening connection lost',
       );
       this.#client = undefined;
@@ -112,12 +112,12 @@ export class PgListener {
       for (const channel of this.#channels.keys()) await client.query(`LISTEN ${channel}`);
       this.#reconnectDelayMs = RECONNECT_MIN_MS;
       this.#logger.info(
-        { 'event.action': 'store-listen-restored' },
+        { 'event.action': 'store.listen.restored' },
         'listening connection restored',
       );
     } catch (error) {
       this.#logger.warn(
-        { err: error, 'event.action': 'store-listen-lost' },
+        { err: error, 'event.action': 'store.listen.lost' },
         'listening connection still down',
       );
       this.#client = undefined;

@@ -32,7 +32,7 @@ export function createPgStore(options: PgStoreOptions): Store {
   // process. The pool already discarded the client, so logging is all there is to do.
   pool.on('error', (error) => {
     logger.warn(
-      { err: error, 'event.action': 'store-connection-lost' },
+      { err: error, 'event.action': 'store.connection.lost' },
       'idle database connection lost',
     );
   });
@@ -182,6 +182,6 @@ async function rollback(client: pg.PoolClient, logger: Logger): Promise<void> {
   } catch (error) {
     // The connection is unusable (that is usually why we roll back); never pool it again.
     client.release(true);
-    logger.debug({ err: error, 'event.action': 'store-rollback-failed' }, 'rollback failed');
+    logger.debug({ err: error, 'event.action': 'store.rollback.failed' }, 'rollback failed');
   }
 }

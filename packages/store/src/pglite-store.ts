@@ -50,7 +50,7 @@ async function initializeDataDir(dataDir: string, logger: Logger): Promise<void>
   await db.close();
   if (existing !== undefined) await rm(dataDir, { recursive: true, force: true });
   await rename(staging, dataDir);
-  logger.info({ 'event.action': 'store-initialized', dataDir }, 'embedded database created');
+  logger.info({ 'event.action': 'store.initialized', dataDir }, 'embedded database created');
 }
 
 /** What both PGlite and its transactions can run (the subset we use). */
@@ -73,7 +73,7 @@ export async function createPgliteStore(options: PgliteStoreOptions): Promise<St
       details: { dataDir },
     });
   }
-  logger.debug({ 'event.action': 'store-opened', dataDir }, 'embedded database opened');
+  logger.debug({ 'event.action': 'store.opened', dataDir }, 'embedded database opened');
   let closing: Promise<void> | undefined;
 
   function ensureOpen(): void {
