@@ -23,6 +23,10 @@ export const RUNTIME_EVENTS = {
   'runtime.shutdown.timed_out': 'The shutdown deadline passed; the stuck hooks are named; exit 1.',
   'runtime.shutdown.forced': 'A second signal arrived during shutdown; exit 1 at once.',
   'runtime.shutdown.completed': 'Every phase finished within the deadline; exit 0.',
+  'runtime.process.unhandled_rejection':
+    'A promise rejected with no handler; logged once, the process keeps serving.',
+  'runtime.process.uncaught_exception':
+    'An exception escaped to the event loop; state may be corrupt, so a graceful shutdown starts and the process exits 1.',
 } as const;
 
 /** One of the runtime's stable log event codes. */

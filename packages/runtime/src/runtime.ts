@@ -90,9 +90,35 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
   plan.add('http server', () => closeServer(server), 'connections');
   plan.add('logger', () => flushLogger(logger), 'telemetry');
 
+  // A stray rejection (a library's background promise) must not take a service and its
+  // in-flight messages down: Node 20 would exit at once. An uncaught exception may have
+  // left state half-updated, so it ends the process, but through the graceful shutdown so
+  // acked work is not cut off and unacked work goes back to the broker.
+  const onRejection = (reason: unknown): void => {
+    logEvent(logger, 'error', 'runtime.process.unhandled_rejection', 'unhandled promise rejection', {
+      err: reason,
+    });
+  };
+  const onException = (error: Error): void => {
+    logEvent(logger, 'fatal', 'runtime.process.uncaught_exception', 'uncaught exception', {
+      err: error,
+    });
+    if (stopped) return;
+    void stop('uncaughtException').then(
+      () => flushLogger(logger).then(() => exit(1)),
+      () => flushLogger(logger).then(() => exit(1)),
+    );
+  };
+  const installCrashHandlers = (): void => {
+    process.on('unhandledRejection', onRejection);
+    process.on('uncaughtException', onException);
+  };
+
   const removeSignalHandlers = (): void => {
     for (const [signal, handler] of signalHandlers) process.off(signal, handler);
     signalHandlers.clear();
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
   };
 
   const stop = (reason: string): Promise<void> => {
@@ -160,6 +186,7 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
         signalHandlers.set(signal, handler);
         process.on(signal, handler);
       }
+      installCrashHandlers();
       logEvent(logger, 'info', 'runtime.started', 'service started', {
         server: { address: options.host, port },
         relais: { runtime: { shutdown_timeout_ms: options.shutdownTimeoutMs } },

@@ -109,4 +109,18 @@ describe('signals', { timeout: 30_000 }, () => {
     expect(actionsOf(lines)).toContain('runtime.shutdown.forced');
     expect(actionsOf(lines)).not.toContain('MARKER task-finished');
   });
+
+  it('survives a stray rejection, and shuts down gracefully with exit 1 on an uncaught exception', async () => {
+    const run = runFixture({ FIXTURE_MODE: 'crash' });
+    const { code, lines } = await run.exited;
+    expect(code).toBe(1);
+    const actions = actionsOf(lines);
+    expect(actions.indexOf('runtime.process.unhandled_rejection')).toBeLessThan(
+      actions.indexOf('MARKER still-serving'),
+    );
+    expect(actions.indexOf('runtime.process.uncaught_exception')).toBeGreaterThan(
+      actions.indexOf('MARKER still-serving'),
+    );
+    expect(actions.at(-1)).toBe('runtime.shutdown.completed');
+  });
 });
