@@ -123,11 +123,15 @@ export class MessageBus {
   }
 
   /** Validates and publishes one envelope; resolves once the broker confirmed it. */
-  async publish<T extends MessageType>(
-    envelope: Envelope<T>,
-    options: PublishOptions = {},
-  ): Promise<void> {
-    await this.send(this.prepare(envelope, options.routingKey));
+  publish<T extends MessageType>(envelope: Envelope<T>, options: PublishOptions = {}): Promise<void> {
+    // Not `async`: one promise per publish instead of two on the hot path.
+    let message: OutgoingMessage;
+    try {
+      message = this.prepare(envelope, options.routingKey);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    return this.send(message);
   }
 
   /**
