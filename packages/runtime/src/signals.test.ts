@@ -1,58 +1,33 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnTs } from '@relais/testing';
 import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('../test/fixtures/shutdown-child.ts', import.meta.url));
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
-interface ChildRun {
+interface FixtureRun {
   /** Resolves once a stdout line contains `text`. */
   waitFor(text: string): Promise<void>;
   signal(name: NodeJS.Signals): void;
   exited: Promise<{ code: number | null; lines: string[]; elapsedMs: number }>;
 }
 
-// `node --import tsx` rather than the tsx CLI: one process, so the signal reaches the
-// runtime directly instead of through tsx's relay.
-function runFixture(env: Record<string, string>): ChildRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture], {
-    cwd: packageDir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  const waiters: { text: string; resolve: () => void }[] = [];
-  let buffered = '';
+// `node --import tsx` (what spawnTs runs) rather than the tsx CLI: one process, so the
+// signal reaches the runtime directly instead of through tsx's relay.
+function runFixture(env: Record<string, string>): FixtureRun {
+  const run = spawnTs(fixture, { args: [], cwd: packageDir, env, killAfterMs: 25_000 });
   let signalledAt = Date.now();
-  child.stdout.on('data', (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    const complete = buffered.split('\n');
-    buffered = complete.pop() ?? '';
-    for (const line of complete) {
-      lines.push(line);
-      for (const waiter of waiters.filter((w) => line.includes(w.text))) waiter.resolve();
-    }
-  });
-  // Bounded: a fixture that never exits fails the test instead of hanging the suite.
-  const killer = setTimeout(() => child.kill('SIGKILL'), 25_000);
-  const exited = new Promise<{ code: number | null; lines: string[]; elapsedMs: number }>(
-    (resolve) => {
-      child.on('exit', (code) => {
-        clearTimeout(killer);
-        resolve({ code, lines, elapsedMs: Date.now() - signalledAt });
-      });
-    },
-  );
   return {
-    waitFor: (text) =>
-      lines.some((line) => line.includes(text))
-        ? Promise.resolve()
-        : new Promise((resolve) => waiters.push({ text, resolve })),
+    waitFor: (text) => run.waitForLine((line) => line.includes(text)).then(() => undefined),
     signal: (name) => {
       signalledAt = Date.now();
-      child.kill(name);
+      run.signal(name);
     },
-    exited,
+    exited: run.exited.then(({ code }) => ({
+      code,
+      lines: run.lines,
+      elapsedMs: Date.now() - signalledAt,
+    })),
   };
 }
 
