@@ -39,7 +39,7 @@ export type HandlerMap = { [T in MessageType]?: Handler<T> };
 
 /** What a handler learns about the delivery besides the envelope. */
 export interface HandlerContext {
-  /** Logger carrying `event.action`, `relais.tenant_id`, `relais.envelope_id`, `trace.id`. */
+  /** Logger carrying `relais.message_type`, `relais.tenant_id`, `relais.envelope_id`, `trace.id`. */
   readonly logger: Logger;
   /** Handler attempts including this one (delayed retries), starting at 1. */
   readonly attempt: number;
@@ -90,7 +90,7 @@ class MessageContext implements HandlerContext {
   // Lazy: most handlers never log, and a pino child per message is not free.
   get logger(): Logger {
     this.child ??= this.parent.child({
-      'event.action': this.envelope.type,
+      'relais.message_type': this.envelope.type,
       'relais.tenant_id': this.envelope.tenantId,
       'relais.envelope_id': this.envelope.id,
       'trace.id': traceIdOf(this.traceparent),
@@ -121,6 +121,7 @@ export function createDeliveryProcessor(
     logger.error(
       {
         err: error,
+        'event.action': 'bus.republish.failed',
         'relais.queue': queue,
         'relais.envelope_id': envelopeId,
         'relais.republish': what,
@@ -170,7 +171,8 @@ export function createDeliveryProcessor(
         'relais.queue': queue,
         'relais.envelope_id': envelope?.id ?? delivery.messageId,
         'relais.tenant_id': envelope?.tenantId,
-        'event.action': envelope?.type,
+        'event.action': 'bus.message.dead_lettered',
+        'relais.message_type': envelope?.type,
         'relais.attempt': attempt,
       },
       'message dead-lettered',
@@ -214,7 +216,8 @@ export function createDeliveryProcessor(
         'relais.queue': queue,
         'relais.envelope_id': envelope.id,
         'relais.tenant_id': envelope.tenantId,
-        'event.action': envelope.type,
+        'event.action': 'bus.message.retry_scheduled',
+        'relais.message_type': envelope.type,
         'relais.attempt': attempt,
         'relais.retry_in_ms': tierMs,
       },
@@ -329,7 +332,12 @@ export function createDeliveryProcessor(
     } catch (error) {
       // The work is done; failing it now would run it twice. Only a redelivery can slip through.
       logger.warn(
-        { err: error, 'relais.queue': queue, 'relais.envelope_id': envelope.id },
+        {
+          err: error,
+          'event.action': 'bus.dedupe.record_failed',
+          'relais.queue': queue,
+          'relais.envelope_id': envelope.id,
+        },
         'dedupe record failed',
       );
     }
@@ -343,7 +351,7 @@ export function createDeliveryProcessor(
     } catch (error) {
       // Unreachable by design (every path above catches); a bug must not stop the consumer.
       logger.error(
-        { err: error, 'relais.queue': queue },
+        { err: error, 'event.action': 'bus.consumer.failed', 'relais.queue': queue },
         'consumer runtime failed; message requeued',
       );
       delivery.requeue();

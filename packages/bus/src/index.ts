@@ -6,3 +6,4 @@ export * from './dedupe';
 export * from './message-bus';
 export { BUS_HEADERS } from './bus-headers';
 export type { ConsumeOutcome } from './bus-metrics';
+export { BUS_LOG_EVENTS, type BusLogEvent } from './log-events';

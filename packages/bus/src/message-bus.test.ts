@@ -263,7 +263,7 @@ describe('MessageBus consuming', () => {
     );
     expect(await fake.deliver({ body: encodeEnvelope(envelope) })).toEqual(['ack']);
     expect(lines[0]).toMatchObject({
-      'event.action': 'delivery.delivered',
+      'relais.message_type': 'delivery.delivered',
       'relais.tenant_id': envelope.tenantId,
       'relais.envelope_id': envelope.id,
       'trace.id': '0af7651916cd43dd8448eb211c80319c',

@@ -31,3 +31,4 @@ export {
   type OutboxRelayOptions,
 } from './outbox';
 export { claimInbox, createStoreDedupe, type DedupeStore } from './dedupe';
+export { STORE_LOG_EVENTS, type StoreLogEvent } from './log-events';

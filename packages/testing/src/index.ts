@@ -1,2 +1,3 @@
 export * from './infra';
 export * from './child';
+export * from './log-codes';

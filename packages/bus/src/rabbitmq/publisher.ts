@@ -331,7 +331,7 @@ export class ConfirmPublisher {
       }
       if (expired > 0)
         this.options.logger.warn(
-          { event: { action: 'bus.publish.timed-out' }, count: expired },
+          { event: { action: 'bus.publish.timed_out' }, count: expired },
           'publishes timed out waiting for the broker',
         );
     }

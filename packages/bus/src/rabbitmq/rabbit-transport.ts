@@ -224,7 +224,7 @@ export class RabbitTransport implements Transport {
           // One queue gone must not keep the whole transport down: retry it on its own.
           this.options.logger.warn(
             {
-              event: { action: 'bus.consumer.restart-failed' },
+              event: { action: 'bus.consumer.restart_failed' },
               queue: subscription.queue,
               err: error,
             },
@@ -251,7 +251,7 @@ export class RabbitTransport implements Transport {
   private watchPublisherChannel(connection: ChannelModel, channel: ConfirmChannel): void {
     channel.on('error', (error: unknown) => {
       this.options.logger.warn(
-        { event: { action: 'bus.publisher.channel-failed' }, err: error },
+        { event: { action: 'bus.publisher.channel_failed' }, err: error },
         'publisher channel failed',
       );
     });
@@ -277,7 +277,7 @@ export class RabbitTransport implements Transport {
       },
       (error: unknown) => {
         this.options.logger.warn(
-          { event: { action: 'bus.publisher.reopen-failed' }, err: error },
+          { event: { action: 'bus.publisher.reopen_failed' }, err: error },
           'cannot reopen publisher channel',
         );
         // Forcing a reconnect is the simplest way back to a working publisher.
@@ -318,7 +318,7 @@ export class RabbitTransport implements Transport {
           return;
         } catch (error) {
           this.options.logger.warn(
-            { event: { action: 'bus.connection.retry-failed' }, attempts, err: error },
+            { event: { action: 'bus.connection.retry_failed' }, attempts, err: error },
             'bus reconnect attempt failed',
           );
           delayMs = Math.min(delayMs * 2, this.options.maxReconnectDelayMs);

@@ -34,7 +34,7 @@ export class RabbitSubscription implements Subscription {
     const slot = new ConsumerChannel(channel);
     channel.on('error', (error: unknown) => {
       this.logger.warn(
-        { event: { action: 'bus.consumer.channel-failed' }, queue: this.queue, err: error },
+        { event: { action: 'bus.consumer.channel_failed' }, queue: this.queue, err: error },
         'consumer channel failed',
       );
     });
@@ -120,7 +120,7 @@ export class RabbitSubscription implements Subscription {
           ),
         (error: unknown) => {
           this.logger.warn(
-            { event: { action: 'bus.consumer.restart-failed' }, queue: this.queue, err: error },
+            { event: { action: 'bus.consumer.restart_failed' }, queue: this.queue, err: error },
             'consumer restart failed',
           );
           this.scheduleRestart();
@@ -134,7 +134,7 @@ export class RabbitSubscription implements Subscription {
     if (message === null) {
       // basic.cancel from the broker (queue deleted or failed over): consume again later.
       this.logger.warn(
-        { event: { action: 'bus.consumer.cancelled-by-broker' }, queue: this.queue },
+        { event: { action: 'bus.consumer.cancelled_by_broker' }, queue: this.queue },
         'broker cancelled consumer',
       );
       if (this.slot === slot) {
@@ -151,7 +151,7 @@ export class RabbitSubscription implements Subscription {
         // The handler contract is to settle; a throw is a bug upstream, and requeueing keeps
         // the message (the quorum delivery limit stops it looping forever).
         this.logger.error(
-          { event: { action: 'bus.consumer.handler-threw' }, queue: this.queue, err: error },
+          { event: { action: 'bus.consumer.handler_threw' }, queue: this.queue, err: error },
           'delivery handler threw',
         );
         delivery.requeue();
