@@ -99,18 +99,23 @@ async function runBus(
   return result;
 }
 
+/** A RabbitMQ adapter with the run's confirm window. */
+function benchTransport(settings: RunSettings): ReturnType<typeof createRabbitTransport> {
+  return createRabbitTransport({
+    url: settings.url,
+    logger: settings.logger,
+    confirmWindow: settings.confirmWindow,
+    connectionName: 'relais-bench',
+  });
+}
+
 /**
  * The full consumer runtime over RabbitMQ: MessageBus (envelope encoded and validated at
  * publish, decoded and validated at consume, dedupe, ack) over the RabbitMQ adapter.
  */
 export async function runRuntime(settings: RunSettings): Promise<RunResult> {
   const namespace = `bench_${randomBytes(4).toString('hex')}`;
-  const transport = await createRabbitTransport({
-    url: settings.url,
-    logger: settings.logger,
-    confirmWindow: settings.confirmWindow,
-    connectionName: 'relais-bench',
-  });
+  const transport = await benchTransport(settings);
   try {
     return await runBus('runtime', transport, namespace, settings);
   } finally {
@@ -126,12 +131,7 @@ export async function runRuntime(settings: RunSettings): Promise<RunResult> {
 export async function runAdapter(settings: RunSettings): Promise<RunResult> {
   const namespace = `bench_${randomBytes(4).toString('hex')}`;
   const queue = `${namespace}.relay`;
-  const transport = await createRabbitTransport({
-    url: settings.url,
-    logger: settings.logger,
-    confirmWindow: settings.confirmWindow,
-    connectionName: 'relais-bench',
-  });
+  const transport = await benchTransport(settings);
   try {
     await transport.declare(
       buildTopology({
