@@ -76,6 +76,8 @@ for (let index = 0; index < messages; index += 1) {
 const deadline = Date.now() + 60_000;
 while (Date.now() < deadline && confirmed.some((id) => !consumed.has(id))) await sleep(500);
 const lost = confirmed.filter((id) => !consumed.has(id)).length;
-console.log(JSON.stringify({ confirmed: confirmed.length, consumed: consumed.size, lost, publishRetries }));
+console.log(
+  JSON.stringify({ confirmed: confirmed.length, consumed: consumed.size, lost, publishRetries }),
+);
 await bus.close();
 process.exit(lost === 0 ? 0 : 1);

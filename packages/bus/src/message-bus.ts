@@ -123,7 +123,10 @@ export class MessageBus {
   }
 
   /** Validates and publishes one envelope; resolves once the broker confirmed it. */
-  publish<T extends MessageType>(envelope: Envelope<T>, options: PublishOptions = {}): Promise<void> {
+  publish<T extends MessageType>(
+    envelope: Envelope<T>,
+    options: PublishOptions = {},
+  ): Promise<void> {
     // Not `async`: one promise per publish instead of two on the hot path.
     let message: OutgoingMessage;
     try {

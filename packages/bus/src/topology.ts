@@ -35,7 +35,8 @@ export interface Topology {
 }
 
 /** The logical exchanges; `exchangeName` gives their namespaced names. */
-export type ExchangeRole = 'campaign' | 'dispatch' | 'outbound' | 'events' | 'retry' | 'requeue' | 'dead';
+export type ExchangeRole =
+  'campaign' | 'dispatch' | 'outbound' | 'events' | 'retry' | 'requeue' | 'dead';
 
 const EXCHANGE_KINDS: Record<ExchangeRole, ExchangeKind> = {
   campaign: 'topic',
@@ -140,7 +141,10 @@ export function buildTopology(options: TopologyOptions): Topology {
       deliveryLimit,
       deadLetterExchange: exchangeName(ns, 'dead'),
       bindings: [
-        ...queue.bindings.map((b) => ({ exchange: exchangeName(ns, b.exchange), routingKey: b.routingKey })),
+        ...queue.bindings.map((b) => ({
+          exchange: exchangeName(ns, b.exchange),
+          routingKey: b.routingKey,
+        })),
         { exchange: exchangeName(ns, 'requeue'), routingKey: queue.name },
       ],
     });
@@ -155,15 +159,24 @@ export function buildTopology(options: TopologyOptions): Topology {
 export function relaisWorkQueues(namespace = 'relais', pools: string[] = ['default']): WorkQueue[] {
   const q = (name: string) => `${namespace}.${name}`;
   return [
-    { name: q('segmentation.campaign'), bindings: [{ exchange: 'campaign', routingKey: 'campaign.*' }] },
-    { name: q('dispatcher.batches'), bindings: [{ exchange: 'dispatch', routingKey: 'dispatch.#' }] },
+    {
+      name: q('segmentation.campaign'),
+      bindings: [{ exchange: 'campaign', routingKey: 'campaign.*' }],
+    },
+    {
+      name: q('dispatcher.batches'),
+      bindings: [{ exchange: 'dispatch', routingKey: 'dispatch.#' }],
+    },
     ...pools.flatMap((pool) =>
       (['transactional', 'marketing'] as const).map((cls) => ({
         name: q(`relay.${pool}.${cls}`),
         bindings: [{ exchange: 'outbound' as const, routingKey: `${pool}.${cls}` }],
       })),
     ),
-    { name: q('bounce.events'), bindings: [{ exchange: 'events', routingKey: 'delivery.bounced' }] },
+    {
+      name: q('bounce.events'),
+      bindings: [{ exchange: 'events', routingKey: 'delivery.bounced' }],
+    },
     {
       name: q('analytics.events'),
       bindings: [

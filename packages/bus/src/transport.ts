@@ -18,7 +18,11 @@ export interface Transport {
    */
   publish(message: OutgoingMessage): Promise<void>;
   /** Starts delivering a queue's messages to `onDelivery`, at most `prefetch` unacked at once. */
-  consume(queue: string, onDelivery: DeliveryHandler, options: ConsumeOptions): Promise<Subscription>;
+  consume(
+    queue: string,
+    onDelivery: DeliveryHandler,
+    options: ConsumeOptions,
+  ): Promise<Subscription>;
   /** Throws BUS_UNAVAILABLE unless the broker is reachable now (for /readyz). */
   ping(): Promise<void>;
   /** Stops every subscription and closes the connection. */

@@ -43,7 +43,11 @@ export async function startPlatform(service: string, config: KernelConfig): Prom
   const metrics = createMetricsRegistry(service);
   const tracing = startTracing({ service, otlpEndpoint: config.otelExporterOtlpEndpoint });
 
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, logger });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger,
+  });
   await migrateKernel(store, logger);
 
   const transport: Transport =
@@ -62,6 +66,7 @@ export async function startPlatform(service: string, config: KernelConfig): Prom
   const relay = startOutboxRelay({
     store,
     logger,
+    metrics,
     publish: (envelopes, routingKeys) =>
       Promise.all(
         envelopes.map((envelope, i) => bus.publish(envelope, { routingKey: routingKeys[i] })),
@@ -84,7 +89,10 @@ export async function startPlatform(service: string, config: KernelConfig): Prom
   runtime.onShutdown('tracing', () => tracing.shutdown(), 'telemetry');
 
   logger.info(
-    { 'event.action': 'platform.started', relais: { mode: platformMode, namespace: config.namespace, store: store.driver } },
+    {
+      'event.action': 'platform.started',
+      relais: { mode: platformMode, namespace: config.namespace, store: store.driver },
+    },
     'platform kernel started',
   );
   return { mode: platformMode, logger, metrics, store, bus, runtime };

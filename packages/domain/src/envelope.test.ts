@@ -58,7 +58,10 @@ describe('envelope', () => {
 
   it('refuses bytes that are not JSON', () => {
     expect(() => decodeEnvelope(Buffer.from('{not json'))).toThrow(
-      expect.objectContaining({ code: 'MESSAGE_INVALID', message: 'message body is not valid JSON' }),
+      expect.objectContaining({
+        code: 'MESSAGE_INVALID',
+        message: 'message body is not valid JSON',
+      }),
     );
   });
 

@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import { RelaisError } from './errors';
-import {
-  EnvelopeIdSchema,
-  TenantIdSchema,
-  newId,
-  type EnvelopeId,
-  type TenantId,
-} from './ids';
+import { EnvelopeIdSchema, TenantIdSchema, newId, type EnvelopeId, type TenantId } from './ids';
 import {
   MESSAGE_SCHEMAS,
   isMessageType,

@@ -74,11 +74,9 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
   app.use((_req: Request, res: Response, next: NextFunction) => {
     if (stopping) {
       res.set('Connection', 'close').set('Retry-After', '5');
-      res
-        .status(503)
-        .json({
-          error: { code: 'SHUTTING_DOWN', message: 'The service is stopping; try again later.' },
-        });
+      res.status(503).json({
+        error: { code: 'SHUTTING_DOWN', message: 'The service is stopping; try again later.' },
+      });
       return;
     }
     void plan.track(new Promise((resolve) => res.once('close', resolve)));
@@ -95,9 +93,15 @@ export function createServiceRuntime(options: ServiceRuntimeOptions): ServiceRun
   // left state half-updated, so it ends the process, but through the graceful shutdown so
   // acked work is not cut off and unacked work goes back to the broker.
   const onRejection = (reason: unknown): void => {
-    logEvent(logger, 'error', 'runtime.process.unhandled_rejection', 'unhandled promise rejection', {
-      err: reason,
-    });
+    logEvent(
+      logger,
+      'error',
+      'runtime.process.unhandled_rejection',
+      'unhandled promise rejection',
+      {
+        err: reason,
+      },
+    );
   };
   const onException = (error: Error): void => {
     logEvent(logger, 'fatal', 'runtime.process.uncaught_exception', 'uncaught exception', {

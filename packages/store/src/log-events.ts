@@ -7,7 +7,8 @@ export const STORE_LOG_EVENTS = {
   'store.initialized': 'A new embedded (PGlite) database folder was created.',
   'store.opened': 'The embedded database was opened.',
   'store.connection.lost': 'An idle pooled PostgreSQL connection failed; the pool replaces it.',
-  'store.rollback.failed': 'A rollback after a failed transaction failed; the connection is discarded.',
+  'store.rollback.failed':
+    'A rollback after a failed transaction failed; the connection is discarded.',
   'store.listen.lost': 'The LISTEN connection failed; it reconnects with backoff.',
   'store.listen.restored': 'The LISTEN connection is back and subscribed again.',
   'store.migration.applied': 'A schema migration was applied.',
@@ -15,6 +16,8 @@ export const STORE_LOG_EVENTS = {
     'The database has a migration this build does not know (a newer replica ran it).',
   'outbox.listen.failed': 'The outbox relay could not LISTEN; it falls back to polling.',
   'outbox.batch.failed': 'Publishing an outbox batch failed; rolled back, retried with backoff.',
+  'outbox.row.failed':
+    'An outbox row does not validate; set aside with its reason (failed_at, failure_reason).',
 } as const;
 
 /** One of the store's stable log event codes. */

@@ -1,6 +1,6 @@
 import type { Envelope } from '@relais/domain';
-import { toRelaisError } from '@relais/domain';
-import type { Logger } from '@relais/telemetry';
+import { isValidatedEnvelope, parseEnvelope, toRelaisError } from '@relais/domain';
+import { counter, type Logger, type Registry } from '@relais/telemetry';
 import type { Queryable, Store, Unlisten } from './port';
 
 /** The channel the kernel migration's trigger notifies when outbox rows commit. */
@@ -17,12 +17,14 @@ VALUES ($1, $2, $3, $4, $5::jsonb)`;
 const CLAIM_BATCH = `
 SELECT id, routing_key, envelope
 FROM outbox
-WHERE published_at IS NULL
+WHERE published_at IS NULL AND failed_at IS NULL
 ORDER BY created_at
 LIMIT $1
 FOR UPDATE SKIP LOCKED`;
 
 const MARK_PUBLISHED = `UPDATE outbox SET published_at = now() WHERE id = ANY($1::uuid[])`;
+
+const MARK_FAILED = `UPDATE outbox SET failed_at = now(), failure_reason = $2 WHERE id = $1`;
 
 const PRUNE = `DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1::double precision / 1000)`;
 
@@ -41,6 +43,8 @@ export async function enqueueOutbox(
   envelope: Envelope,
   options: EnqueueOptions = {},
 ): Promise<void> {
+  // Refused here, in the caller's transaction, rather than discovered by the relay later.
+  if (!isValidatedEnvelope(envelope)) parseEnvelope(envelope);
   await tx.query(INSERT, [
     envelope.id,
     envelope.type,
@@ -70,6 +74,8 @@ export interface OutboxRelayOptions {
   pollIntervalMs?: number | undefined;
   /** Backoff after a failed batch: doubles from `initialMs` up to `maxMs` (default 200 ms → 30 s). */
   retryDelay?: { initialMs: number; maxMs: number } | undefined;
+  /** Where `relais_outbox_*` counters are registered; none without it. */
+  metrics?: Registry | undefined;
 }
 
 export interface OutboxRelay {
@@ -99,6 +105,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const retryInitialMs = options.retryDelay?.initialMs ?? 200;
   const retryMaxMs = options.retryDelay?.maxMs ?? 30_000;
 
+  const relayed =
+    options.metrics &&
+    counter(options.metrics, 'relais_outbox_relayed_total', 'Outbox rows published.');
+  const setAside =
+    options.metrics &&
+    counter(options.metrics, 'relais_outbox_failed_total', 'Outbox rows set aside as invalid.');
+  const batchFailures =
+    options.metrics &&
+    counter(options.metrics, 'relais_outbox_batch_failures_total', 'Outbox batches rolled back.');
+
   let stopping = false;
   let notified = false;
   let interrupt: (() => void) | undefined;
@@ -107,11 +123,34 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return store.transaction(async (tx) => {
       const { rows } = await tx.query<OutboxRow>(CLAIM_BATCH, [batchSize]);
       if (rows.length === 0) return 0;
-      await publish(
-        rows.map((row) => row.envelope),
-        rows.map((row) => row.routing_key ?? undefined),
-      );
-      await tx.query(MARK_PUBLISHED, [rows.map((row) => row.id)]);
+      // A row the bus would refuse forever is set aside (with its reason) so the rows
+      // behind it keep flowing; transient publish failures still roll the batch back.
+      const valid: { row: OutboxRow; envelope: Envelope }[] = [];
+      for (const row of rows) {
+        try {
+          valid.push({ row, envelope: parseEnvelope(row.envelope) });
+        } catch (error) {
+          const reason = toRelaisError(error, 'MESSAGE_INVALID').message.slice(0, 2000);
+          await tx.query(MARK_FAILED, [row.id, reason]);
+          setAside?.inc();
+          logger.error(
+            {
+              'event.action': 'outbox.row.failed',
+              'relais.envelope_id': row.id,
+              'error.message': reason,
+            },
+            'outbox row set aside: its envelope does not validate',
+          );
+        }
+      }
+      if (valid.length > 0) {
+        await publish(
+          valid.map((v) => v.envelope),
+          valid.map((v) => v.row.routing_key ?? undefined),
+        );
+        await tx.query(MARK_PUBLISHED, [valid.map((v) => v.row.id)]);
+      }
+      relayed?.inc(valid.length);
       return rows.length;
     });
   }
@@ -159,6 +198,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         failures = 0;
       } catch (error) {
         failures += 1;
+        batchFailures?.inc();
         const delayMs = Math.min(retryInitialMs * 2 ** (failures - 1), retryMaxMs);
         const relaisError = toRelaisError(error, 'BUS_PUBLISH_FAILED');
         logger.warn(

@@ -168,6 +168,54 @@ export function defineOutboxCases(ctx: ContractContext): void {
       expect(new Set(published)).toEqual(ids);
     });
 
+    it('sets aside a row whose envelope no longer validates, and relays the rows behind it', async () => {
+      const good = outboxEnvelope();
+      const poison = outboxEnvelope();
+      // Written around enqueueOutbox, as an older build or a hand edit would leave it.
+      await store.query(
+        'INSERT INTO outbox (id, type, tenant_id, envelope) VALUES ($1, $2, $3, $4::jsonb)',
+        [
+          poison.id,
+          poison.type,
+          poison.tenantId,
+          JSON.stringify({ ...poison, data: { campaignId: 'nope' } }),
+        ],
+      );
+      await store.transaction((tx) => enqueueOutbox(tx, good));
+      const published: string[] = [];
+      relays.push(
+        startOutboxRelay({
+          store,
+          logger: silentLogger,
+          pollIntervalMs: 20,
+          publish: async (envelopes) => {
+            published.push(...envelopes.map((e) => e.id));
+          },
+        }),
+      );
+      await waitFor(async () => published.length === 1, 5_000);
+      expect(published).toEqual([good.id]);
+      const { rows } = await store.query<{
+        failure_reason: string | null;
+        published_at: Date | null;
+      }>('SELECT failure_reason, published_at FROM outbox WHERE id = $1', [poison.id]);
+      expect(rows[0]?.published_at).toBeNull();
+      expect(rows[0]?.failure_reason).toContain('campaignId');
+    });
+
+    it('refuses to enqueue an envelope that does not validate', async () => {
+      const bad = { ...outboxEnvelope(), type: 'campaign.exploded' } as unknown as Envelope;
+      const error = await store
+        .transaction((tx) => enqueueOutbox(tx, bad))
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      expect(error).toBeInstanceOf(RelaisError);
+      expect((error as RelaisError).code).toBe('MESSAGE_UNKNOWN_TYPE');
+      expect((await store.query('SELECT id FROM outbox')).rows).toEqual([]);
+    });
+
     it('wakes on commit without waiting for the poll interval', async () => {
       const published: string[] = [];
       relays.push(

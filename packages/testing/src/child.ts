@@ -50,14 +50,16 @@ export function spawnTs(entry: string, options: SpawnOptions): ChildRun {
     stderr += chunk.toString('utf8');
   });
   const killer = setTimeout(() => child.kill('SIGKILL'), options.killAfterMs ?? 60_000);
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>(
-    (resolve) => {
-      child.on('exit', (code, signal) => {
-        clearTimeout(killer);
-        resolve({ code, signal, stderr });
-      });
-    },
-  );
+  const exited = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stderr: string;
+  }>((resolve) => {
+    child.on('exit', (code, signal) => {
+      clearTimeout(killer);
+      resolve({ code, signal, stderr });
+    });
+  });
   return {
     lines,
     waitForLine: (match, timeoutMs = 30_000) => {
@@ -68,13 +70,19 @@ export function spawnTs(entry: string, options: SpawnOptions): ChildRun {
         waiters.add(waiter);
         const timer = setTimeout(() => {
           waiters.delete(waiter);
-          reject(new Error(`no matching output line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(
+              `no matching output line within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`,
+            ),
+          );
         }, timeoutMs);
         void exited.then(() => {
           if (!waiters.has(waiter)) return;
           clearTimeout(timer);
           waiters.delete(waiter);
-          reject(new Error(`process exited before a matching line; stderr: ${stderr.slice(-2000)}`));
+          reject(
+            new Error(`process exited before a matching line; stderr: ${stderr.slice(-2000)}`),
+          );
         });
         const original = waiter.resolve;
         waiter.resolve = (line) => {
@@ -92,7 +100,9 @@ export function spawnTs(entry: string, options: SpawnOptions): ChildRun {
 export function parseLogLine(line: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(line);
-    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : undefined;
+    return value !== null && typeof value === 'object'
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -98,12 +98,27 @@ export async function createTestVhost(prefix = 'relais_test'): Promise<TestVhost
   const base = new URL(amqpUrl());
   try {
     await run('rabbitmqctl', ['-q', 'add_vhost', vhost], { timeout: 30_000 });
-    await run('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, decodeURIComponent(base.username || 'guest'), '.*', '.*', '.*'], {
-      timeout: 30_000,
-    });
+    await run(
+      'rabbitmqctl',
+      [
+        '-q',
+        'set_permissions',
+        '-p',
+        vhost,
+        decodeURIComponent(base.username || 'guest'),
+        '.*',
+        '.*',
+        '.*',
+      ],
+      {
+        timeout: 30_000,
+      },
+    );
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    console.warn(`rabbitmqctl unavailable (${message}); using the default vhost with namespaced names`);
+    console.warn(
+      `rabbitmqctl unavailable (${message}); using the default vhost with namespaced names`,
+    );
     return { url: amqpUrl(), vhost: base.pathname.slice(1) || '/', cleanup: async () => {} };
   }
   base.pathname = `/${encodeURIComponent(vhost)}`;
