@@ -53,11 +53,7 @@ export function createPgStore(options: PgStoreOptions): Store {
 
     async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
       if (closing) throw new RelaisError('STORE_UNAVAILABLE', 'store is closed');
-      try {
-        return toResult<R>(await pool.query(sql, params as unknown[] | undefined));
-      } catch (error) {
-        throw toStoreError(error, 'query');
-      }
+      return runQuery<R>(pool, sql, params);
     },
 
     async exec(script: string): Promise<void> {
@@ -140,14 +136,23 @@ function toResult<R>(result: pg.QueryResult): QueryResult<R> {
   return { rows, rowCount: result.rowCount ?? rows.length };
 }
 
+/** One statement on the pool or a checked-out client, with driver errors mapped once. */
+async function runQuery<R>(
+  runner: pg.Pool | pg.PoolClient,
+  sql: string,
+  params: readonly unknown[] | undefined,
+): Promise<QueryResult<R>> {
+  try {
+    return toResult<R>(await runner.query(sql, params as unknown[] | undefined));
+  } catch (error) {
+    throw toStoreError(error, 'query');
+  }
+}
+
 function clientQueryable(client: pg.PoolClient): Queryable {
   const tx: Queryable = {
-    async query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-      try {
-        return toResult<R>(await client.query(sql, params as unknown[] | undefined));
-      } catch (error) {
-        throw toStoreError(error, 'query');
-      }
+    query<R>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+      return runQuery<R>(client, sql, params);
     },
     async exec(script: string): Promise<void> {
       await tx.query(script);
