@@ -101,7 +101,6 @@ describe('MessageBus publishing', () => {
         data: {
           campaignId: randomUUID(),
           segmentId: randomUUID(),
-          templateId: randomUUID(),
           messageClass: 'marketing',
         },
       }),

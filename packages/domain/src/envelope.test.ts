@@ -18,7 +18,6 @@ function launched() {
     data: {
       campaignId,
       segmentId: '4b7f3c1a-3d0e-4f5e-9a1b-2c3d4e5f6a7b',
-      templateId: '5c8e4d2b-4e1f-4a6f-8b2c-3d4e5f6a7b8c',
       messageClass: 'marketing',
     },
   });

@@ -35,7 +35,9 @@ const recipient = z.object({
   messageId: MessageIdSchema,
   contactId: ContactIdSchema,
   email,
-  variant: z.string().max(32).optional(),
+  /** The A/B variant this recipient was assigned, and the template that variant sends. */
+  variant: z.string().max(32),
+  templateId: TemplateIdSchema,
   sendAt: z.iso.datetime().optional(),
   attributes: z.record(z.string(), z.unknown()).default({}),
 });
@@ -50,10 +52,12 @@ const deliveryBase = z.object({
 });
 
 export const MESSAGE_SCHEMAS = {
-  /** A campaign was launched; segmentation resolves its recipients. */
+  /**
+   * A campaign was launched; segmentation resolves its recipients. Variants and templates
+   * are read from the store at that point, so the event stays small.
+   */
   'campaign.launched': campaignRef.extend({
     segmentId: SegmentIdSchema,
-    templateId: TemplateIdSchema,
     messageClass,
   }),
   /** A campaign (or a slice of it) was paused by a user or by a circuit breaker. */
@@ -72,7 +76,6 @@ export const MESSAGE_SCHEMAS = {
   'dispatch.batch': campaignRef.extend({
     batch: z.number().int().min(0),
     messageClass,
-    templateId: TemplateIdSchema,
     recipients: z.array(recipient).min(1).max(1000),
   }),
   /** A rendered, signed message for the relay of pool `pool`. */
