@@ -6,7 +6,7 @@ import {
   withModeCheck,
 } from '@relais/config';
 import { runMain } from '@relais/runtime';
-import { startPlatform } from '../platform';
+import { startPlatform } from '@relais/platform';
 
 /** `relais up`: every service in one process; embedded unless AMQP_URL and DATABASE_URL are set. */
 export async function up(argv: readonly string[]): Promise<void> {

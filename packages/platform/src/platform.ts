@@ -20,9 +20,13 @@ import {
   type Logger,
   type Registry,
 } from '@relais/telemetry';
+import { migrateModel } from '@relais/model';
 import { createServiceRuntime, type ServiceRuntime } from '@relais/runtime';
 
-/** The kernel every relais process stands on, wired from one validated config. */
+/**
+ * The kernel every relais process stands on, wired from one validated config. Services
+ * receive it and add their consumers and routes; they never open their own connections.
+ */
 export interface Platform {
   mode: Mode;
   logger: Logger;
@@ -49,6 +53,7 @@ export async function startPlatform(service: string, config: KernelConfig): Prom
     logger,
   });
   await migrateKernel(store, logger);
+  await migrateModel(store, logger);
 
   const transport: Transport =
     platformMode === 'distributed' && config.amqpUrl
