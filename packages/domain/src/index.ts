@@ -2,3 +2,4 @@ export * from './errors';
 export * from './ids';
 export * from './messages';
 export * from './envelope';
+export * from './email';
