@@ -32,6 +32,12 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { retryable: false, description: 'Input failed validation.' },
   UNAUTHORIZED: { retryable: false, description: 'Missing or invalid credentials.' },
   FORBIDDEN: { retryable: false, description: 'Credentials do not grant this action.' },
+  STATE_CONFLICT: {
+    retryable: false,
+    description:
+      'The entity is in a state that does not allow this action (e.g. launching a cancelled campaign).',
+  },
+  PAYLOAD_TOO_LARGE: { retryable: false, description: 'A request or row exceeds a size limit.' },
   SHUTTING_DOWN: { retryable: true, description: 'The process is stopping; try again later.' },
   INTERNAL: { retryable: false, description: 'An invariant was broken; a bug.' },
 } as const satisfies Record<string, { retryable: boolean; description: string }>;

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { kernelConfigSchema, withModeCheck, type KernelConfig } from '@relais/config';
+import { campaignConfigSchema, startCampaign } from '@relais/campaign';
+import type { Platform } from '@relais/platform';
+import { startSegmentation } from '@relais/segmentation';
+
+// FIXME(segmentation settings): take the service's own-field schema once it exports one.
+const segmentationSettings = z.object({
+  batchSize: z.number().int().min(1).max(1000).default(500),
+  prefetch: z.number().int().min(1).max(64).default(4),
+});
+
+/**
+ * The settings of every service that runs inside `relais up`, each under its own key
+ * (env `CAMPAIGN__SCHEDULER_INTERVAL`, `SEGMENTATION__BATCH_SIZE`…).
+ */
+export function platformConfigSchema() {
+  return withModeCheck(
+    kernelConfigSchema({ httpPort: 8080 }).extend({
+      campaign: campaignConfigSchema.prefault({}),
+      segmentation: segmentationSettings.prefault({}),
+    }),
+  );
+}
+
+export type PlatformConfig = z.output<ReturnType<typeof platformConfigSchema>>;
+
+/** Starts every service that has landed on one platform: the embedded (or all-in-one) shape. */
+export async function startServices(platform: Platform, config: PlatformConfig): Promise<void> {
+  const kernel: KernelConfig = config;
+  startCampaign(platform, config.campaign);
+  await startSegmentation(platform, { ...kernel, ...config.segmentation });
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '@relais/domain';
+import type { Route } from './route';
+import { openApiPath } from './router';
+
+type JsonObject = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
+  const json = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'openapi-3.0',
+  }) as JsonObject;
+  delete json['$schema'];
+  return json;
+}
+
+function parametersOf(route: Route): JsonObject[] {
+  const out: JsonObject[] = [];
+  const add = (where: 'path' | 'query', schema: z.ZodType | undefined) => {
+    if (!schema) return;
+    const json = schemaOf(schema, 'input');
+    const properties = (json['properties'] ?? {}) as Record<string, JsonObject>;
+    const required = new Set((json['required'] as string[] | undefined) ?? []);
+    for (const [name, property] of Object.entries(properties)) {
+      const { description, ...rest } = property;
+      out.push({
+        name,
+        in: where,
+        required: where === 'path' || required.has(name),
+        ...(description ? { description } : {}),
+        schema: rest,
+      });
+    }
+  };
+  add('path', route.params);
+  add('query', route.query);
+  return out;
+}
+
+const errorSchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERROR_CODES) },
+        message: { type: 'string', description: 'What went wrong and what to do about it.' },
+        pointer: {
+          type: 'string',
+          description: 'RFC 6901 pointer into the request body at the offending value.',
+        },
+        parameter: { type: 'string', description: 'The query or path parameter at fault.' },
+        issues: { type: 'array', items: { type: 'object' } },
+        requestId: { type: 'string', description: 'Quote it when reporting a problem.' },
+      },
+    },
+  },
+};
+
+/** The OpenAPI 3 document of the campaign API, generated from the route table. */
+export function buildOpenApi(routes: readonly Route[], version: string): JsonObject {
+  const paths: Record<string, Record<string, JsonObject>> = {};
+  for (const route of routes) {
+    const path = `/v1${openApiPath(route.path)}`;
+    const status = String(route.status ?? 200);
+    const operation: JsonObject = {
+      operationId: route.operationId,
+      summary: route.summary,
+      tags: [route.tag],
+      parameters: parametersOf(route),
+      responses: {
+        [status]:
+          status === '204'
+            ? { description: 'Done; no body.' }
+            : {
+                description: 'Success.',
+                content: {
+                  'application/json': {
+                    schema: route.response ? schemaOf(route.response, 'output') : {},
+                  },
+                },
+              },
+        default: {
+          description:
+            'An error: a stable `code`, a message a person can act on, and where the fault is.',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        },
+      },
+    };
+    if (route.description) operation['description'] = route.description;
+    if (route.public) operation['security'] = [];
+    if (route.rawBody) {
+      operation['requestBody'] = {
+        required: true,
+        description: route.rawBody.description,
+        content: Object.fromEntries(
+          route.rawBody.mediaTypes.map((type) => [type, { schema: { type: 'string' } }]),
+        ),
+      };
+    } else if (route.body) {
+      operation['requestBody'] = {
+        required: true,
+        content: { 'application/json': { schema: schemaOf(route.body, 'input') } },
+      };
+    }
+    (paths[path] ??= {})[route.method] = operation;
+  }
+  return {
+    openapi: '3.0.3',
+    info: {
+      title: 'relais campaign API',
+      version,
+      description:
+        "Contacts, consent, suppressions, segments, templates and campaigns of one tenant. Every request carries `Authorization: Bearer <API key>`; every query is scoped to the key's tenant, so another tenant's ids answer 404.",
+    },
+    servers: [{ url: '/' }],
+    security: [{ apiKey: [] }],
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key: rls_<prefix>_<secret>.',
+        },
+      },
+      schemas: { Error: errorSchema },
+    },
+    paths,
+  };
+}
