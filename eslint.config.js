@@ -28,7 +28,8 @@ export default tseslint.config(
             },
             {
               group: ['**/services/*/src/**', '../../services/**'],
-              message: 'Services never import each other; share contracts as event schemas in @relais/domain.',
+              message:
+                'Services never import each other; share contracts as event schemas in @relais/domain.',
             },
           ],
         },
@@ -40,6 +41,13 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/unbound-method': 'off',
+      // Tests read JSON replies loosely; the assertions are the type check there.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
     },
   },
   {

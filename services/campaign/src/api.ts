@@ -25,7 +25,7 @@ export function apiRoutes(deps: { store: Store; logger: Logger; now?: () => Date
     tag: 'Meta',
     public: true,
     handler: () => {
-      document ??= buildOpenApi([...routes, openapi], API_VERSION);
+      document ??= buildOpenApi([openapi, ...routes], API_VERSION);
       return Promise.resolve(document);
     },
   });

@@ -6,6 +6,7 @@ import type { CampaignConfig } from './config';
 export { campaignConfigSchema, type CampaignConfig } from './config';
 export { apiRoutes, campaignApi, API_VERSION } from './api';
 export { buildOpenApi } from './http/openapi';
+export { openApiDocument } from './openapi-document';
 export { createTenant, createApiKey } from './adapters/tenants';
 export { launchDueCampaigns } from './adapters/campaigns';
 

@@ -1,9 +1,4 @@
-import {
-  RelaisError,
-  createEnvelope,
-  type CampaignId,
-  type TenantId,
-} from '@relais/domain';
+import { RelaisError, createEnvelope, type CampaignId, type TenantId } from '@relais/domain';
 import { enqueueOutbox, type Queryable, type Store } from '@relais/store';
 import {
   assertEditable,
@@ -30,6 +25,8 @@ export interface Campaign {
   finishedAt: Date | null;
   recipientsResolvedAt: Date | null;
   counts: Record<string, number> & { total: number };
+  /** Recipients per variant that were not excluded: what the A/B split actually gave. */
+  variantCounts: Record<string, number>;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -234,7 +231,19 @@ async function hydrate(db: Queryable, rows: Row[], withCounts: boolean): Promise
     [ids],
   );
   const counts = new Map<string, Record<string, number>>();
+  const byVariant = new Map<string, Record<string, number>>();
   if (withCounts) {
+    const { rows: split } = await db.query<{ campaign_id: string; variant: string; n: string }>(
+      `SELECT campaign_id, variant, count(*) AS n FROM messages
+       WHERE campaign_id = ANY ($1::uuid[]) AND state <> 'suppressed'
+       GROUP BY campaign_id, variant`,
+      [ids],
+    );
+    for (const row of split) {
+      const entry = byVariant.get(row.campaign_id) ?? {};
+      entry[row.variant] = Number(row.n);
+      byVariant.set(row.campaign_id, entry);
+    }
     const { rows: states } = await db.query<{ campaign_id: string; state: string; n: string }>(
       `SELECT campaign_id, state, count(*) AS n FROM messages WHERE campaign_id = ANY ($1::uuid[])
        GROUP BY campaign_id, state`,
@@ -270,6 +279,7 @@ async function hydrate(db: Queryable, rows: Row[], withCounts: boolean): Promise
       finishedAt: row.finished_at,
       recipientsResolvedAt: row.recipients_resolved_at,
       counts: stateCounts,
+      variantCounts: byVariant.get(row.id) ?? {},
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };

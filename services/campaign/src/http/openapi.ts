@@ -5,6 +5,21 @@ import { openApiPath } from './router';
 
 type JsonObject = Record<string, unknown>;
 
+/**
+ * zod spells out `format: uuid/date-time` as long regexes too; the format says it for every
+ * OpenAPI tool, and the patterns would triple the document.
+ */
+function dropFormatPatterns(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(dropFormatPatterns);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const record = node as JsonObject;
+  if (typeof record['format'] === 'string') delete record['pattern'];
+  Object.values(record).forEach(dropFormatPatterns);
+}
+
 function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   const json = z.toJSONSchema(schema, {
     io,
@@ -12,6 +27,7 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
     target: 'openapi-3.0',
   }) as JsonObject;
   delete json['$schema'];
+  dropFormatPatterns(json);
   return json;
 }
 

@@ -69,6 +69,9 @@ const campaignView = z.object({
   finishedAt: isoDate.nullable(),
   recipientsResolvedAt: isoDate.nullable(),
   counts: counts.describe('Recipients by state, live.'),
+  variantCounts: z
+    .record(z.string(), z.number())
+    .describe('Recipients per variant, excluded ones left out: the split the A/B test got.'),
   createdAt: isoDate,
   updatedAt: isoDate,
 });
