@@ -183,6 +183,10 @@ export async function deleteContact(
       contactId,
     ]);
     if (rowCount === 0) throw notFound();
+    await tx.query(`DELETE FROM consent_events WHERE tenant_id = $1 AND contact_id = $2`, [
+      tenantId,
+      contactId,
+    ]);
     await tx.query(
       `UPDATE messages SET email = '', updated_at = now() WHERE tenant_id = $1 AND contact_id = $2`,
       [tenantId, contactId],
