@@ -149,10 +149,13 @@ CREATE TABLE campaign_variants (
 
 -- One row per recipient per campaign. Rows of excluded contacts are kept with state
 -- 'suppressed' and the reason, so a campaign's counts explain who was not mailed and why.
+-- A launch writes millions of rows in one statement, so no foreign key: the per-row check
+-- on campaigns doubled the insert (COPY of 1M rows: 24.5 s with it, 12.1 s without).
+-- Campaigns are never deleted through the API; whoever deletes one deletes its messages.
 CREATE TABLE messages (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   tenant_id uuid NOT NULL,
-  campaign_id uuid NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+  campaign_id uuid NOT NULL,
   contact_id uuid NOT NULL,
   email text NOT NULL,
   domain text NOT NULL,
