@@ -1,14 +1,8 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { kernelConfigSchema, withModeCheck, type KernelConfig } from '@relais/config';
 import { campaignConfigSchema, startCampaign } from '@relais/campaign';
 import type { Platform } from '@relais/platform';
-import { startSegmentation } from '@relais/segmentation';
-
-// FIXME(segmentation settings): take the service's own-field schema once it exports one.
-const segmentationSettings = z.object({
-  batchSize: z.number().int().min(1).max(1000).default(500),
-  prefetch: z.number().int().min(1).max(64).default(4),
-});
+import { segmentationSettingsSchema, startSegmentation } from '@relais/segmentation';
 
 /**
  * The settings of every service that runs inside `relais up`, each under its own key
@@ -18,7 +12,7 @@ export function platformConfigSchema() {
   return withModeCheck(
     kernelConfigSchema({ httpPort: 8080 }).extend({
       campaign: campaignConfigSchema.prefault({}),
-      segmentation: segmentationSettings.prefault({}),
+      segmentation: segmentationSettingsSchema.prefault({}),
     }),
   );
 }
