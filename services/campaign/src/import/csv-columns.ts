@@ -95,6 +95,13 @@ export function convertCell(
   }
 }
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function daysInMonth(year: number, month: number): number {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return month === 1 && leap ? 29 : DAYS_IN_MONTH[month]!;
+}
+
 /** The instant as `toISOString()`, or undefined for anything but a real calendar date. */
 export function parseIsoDate(text: string): string | undefined {
   const match = ISO_DATE.exec(text);
@@ -103,16 +110,15 @@ export function parseIsoDate(text: string): string | undefined {
   const y = Number(year);
   const m = Number(month) - 1;
   const d = Number(day);
-  // Date.UTC rolls Feb 30 over to March 2; a calendar day must survive the round trip.
-  const dayMs = Date.UTC(y, m, d);
-  const probe = new Date(dayMs);
-  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== m || probe.getUTCDate() !== d) {
-    return undefined;
-  }
+  // Date.UTC reads years 0-99 as 1900-1999: those are refused rather than shifted.
+  if (y < 100 || m < 0 || m > 11 || d < 1 || d > daysInMonth(y, m)) return undefined;
   const h = Number(hour ?? 0);
   const min = Number(minute ?? 0);
   const s = Number(second ?? 0);
   if (h > 23 || min > 59 || s > 59) return undefined;
+  // Already in toISOString form (what exports usually hold): building a Date would cost
+  // more than the rest of the row.
+  if (text.length === 24 && offset === 'Z' && text.charCodeAt(10) === 0x54) return text;
   const ms = fraction === undefined ? 0 : Math.floor(Number(`0.${fraction}`) * 1000);
   let offsetMs = 0;
   if (offset !== undefined && offset !== 'Z') {
@@ -124,5 +130,5 @@ export function parseIsoDate(text: string): string | undefined {
     offsetMs = sign * (oh * 60 + om) * 60_000;
   }
   // toISOString() covers years 0000-9999 with the plain four-digit form.
-  return new Date(dayMs + ((h * 60 + min) * 60 + s) * 1000 + ms - offsetMs).toISOString();
+  return new Date(Date.UTC(y, m, d, h, min, s, ms) - offsetMs).toISOString();
 }

@@ -6,10 +6,12 @@ import { createCsvParser } from './csv';
 import { addTags, mergeRow } from './limits';
 import { createNdjsonParser } from './ndjson';
 import type { ContactRow, FormatParser, ImportOptions, ImportReport, RowSink } from './types';
+import { uuid7Generator } from './uuid7';
 import {
   chunkParams,
-  chunkStatement,
+  chunkStatements,
   writeChunk,
+  type ChunkWriter,
   type ChunkWritten,
   type ResolvedConsent,
   type WritePlan,
@@ -62,8 +64,13 @@ export async function importContacts(
 ): Promise<ImportReport> {
   const startedAt = performance.now();
   const plan = await preparePlan(store, tenantId, options);
-  const statement = chunkStatement(plan);
-  const params = chunkParams(tenantId, plan);
+  const writer: ChunkWriter = {
+    mode: plan.mode,
+    statements: chunkStatements(plan),
+    params: chunkParams(tenantId, plan),
+    extraTags: plan.extraTags,
+    nextId: uuid7Generator(),
+  };
   const maxErrors = options.maxErrors ?? DEFAULT_MAX_ERRORS;
   const insertOnly = plan.mode === 'insert-only';
 
@@ -125,7 +132,7 @@ export async function importContacts(
     if (inFlight) await inFlight;
     if (writeFailure !== undefined) return;
     if (full.contacts.size === 0) return;
-    inFlight = writeChunk(store, full.contacts.values(), statement, params).then(
+    inFlight = writeChunk(store, full.contacts, writer).then(
       (written) => account(written, full),
       (error: unknown) => {
         writeFailure = error instanceof Error ? error : new Error(String(error));

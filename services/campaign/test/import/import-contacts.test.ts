@@ -299,6 +299,57 @@ describe.each(drivers)('importContacts on $name', ({ open }) => {
     expect(await contacts(tenant)).toHaveLength(committed as number);
   });
 
+  it('writes a chunk again with ON CONFLICT when its fast write meets a conflict', async () => {
+    const tenant = await newTenant();
+    await run(tenant, 'email,plan\nold@x.io,free\n', { format: 'csv' });
+    const statements: string[] = [];
+    const conflicting: Store = {
+      ...store,
+      transaction: (fn) =>
+        store.transaction((tx) =>
+          fn({
+            ...tx,
+            query: (sql, params) => {
+              if (sql.includes('consent_events')) statements.push(sql);
+              if (statements.length === 1) {
+                return Promise.reject(new RelaisError('STORE_CONFLICT', 'duplicate key'));
+              }
+              return tx.query(sql, params);
+            },
+          }),
+        ),
+    };
+    const report = await importContacts(
+      conflicting,
+      tenant,
+      Readable.from(['email,plan\nold@x.io,pro\nnew@x.io,pro\n']),
+      { format: 'csv', consent: { purpose: 'marketing', source: 'test' } },
+    );
+    expect(report).toMatchObject({ rows: 2, created: 1, updated: 1 });
+    expect(statements).toHaveLength(2);
+    expect(statements[1]).toContain('ON CONFLICT');
+    expect((await contacts(tenant)).map((contact) => contact.attributes)).toEqual([
+      { plan: 'pro' },
+      { plan: 'pro' },
+    ]);
+    const { rows } = await store.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM consent_events WHERE tenant_id = $1`,
+      [tenant],
+    );
+    expect(rows[0]?.n).toBe(2);
+  });
+
+  it('gives new contacts time-ordered UUIDv7 ids', async () => {
+    const tenant = await newTenant();
+    await run(tenant, 'email\nb@x.io\na@x.io\nc@x.io\n', { format: 'csv' });
+    const { rows } = await store.query<{ id: string; email: string }>(
+      `SELECT id::text AS id, email FROM contacts WHERE tenant_id = $1 ORDER BY id`,
+      [tenant],
+    );
+    expect(rows.map((row) => row.email)).toEqual(['b@x.io', 'a@x.io', 'c@x.io']);
+    for (const row of rows) expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
+  });
+
   it('stops between chunks when aborted', async () => {
     const tenant = await newTenant();
     const controller = new AbortController();
@@ -310,5 +361,70 @@ describe.each(drivers)('importContacts on $name', ({ open }) => {
       }),
     ).rejects.toMatchObject({ code: 'SHUTTING_DOWN' });
     expect(await contacts(tenant)).toEqual([]);
+  });
+});
+
+describe.runIf(pg.available)('importContacts racing another writer on postgres', () => {
+  let store: Store;
+  let drop: () => Promise<void>;
+
+  beforeAll(async () => {
+    const schema = await createTestSchema('relais_import_race');
+    drop = schema.cleanup;
+    store = await openStore({ databaseUrl: schema.url, logger });
+    await migrateKernel(store, logger);
+    await migrateModel(store, logger);
+  });
+  afterAll(async () => {
+    await store.close();
+    await drop();
+  });
+
+  it('updates a contact another transaction inserted while the chunk was written', async () => {
+    const tenant = randomUUID();
+    await store.query(`INSERT INTO tenants (id, name) VALUES ($1, 'race')`, [tenant]);
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inserted = (): void => undefined;
+    const insertedOnce = new Promise<void>((resolve) => (inserted = resolve));
+    const other = store.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO contacts (id, tenant_id, email, domain, attributes)
+         VALUES (gen_random_uuid(), $1, 'race@x.io', 'x.io', '{"city": "Paris"}')`,
+        [tenant],
+      );
+      inserted();
+      await held;
+    });
+    await insertedOnce;
+    const importing = importContacts(
+      store,
+      tenant,
+      Readable.from(['email,plan\nrace@x.io,pro\nsolo@x.io,free\n']),
+      { format: 'csv', consent: { purpose: 'marketing', source: 'test' } },
+    );
+    // The import's INSERT waits on the other transaction's uncommitted row, then conflicts.
+    for (let waited = 0; waited < 100; waited++) {
+      const { rows } = await store.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+         WHERE wait_event_type = 'Lock' AND query LIKE '%relais_contact_import%'`,
+      );
+      if (rows[0]!.n > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    release();
+    await other;
+    const report = await importing;
+    expect(report).toMatchObject({ rows: 2, created: 1, updated: 1 });
+    const { rows } = await store.query<{ email: string; attributes: unknown; events: number }>(
+      `SELECT c.email, c.attributes,
+         (SELECT count(*)::int FROM consent_events e WHERE e.contact_id = c.id) AS events
+       FROM contacts c WHERE c.tenant_id = $1 ORDER BY c.email`,
+      [tenant],
+    );
+    expect(rows).toEqual([
+      { email: 'race@x.io', attributes: { city: 'Paris', plan: 'pro' }, events: 1 },
+      { email: 'solo@x.io', attributes: { plan: 'free' }, events: 1 },
+    ]);
   });
 });

@@ -132,6 +132,52 @@ describe('CSV parser', () => {
     });
   });
 
+  it('counts the lines of a quoted multi-line field once with CRLF line ends', async () => {
+    const sink = recordingSink();
+    const text = [
+      'email,name,age:number', // 1
+      'a@x.io,"Multi', // 2
+      'line",22', // 3
+      'b@x.io,Cy,abc', // 4
+      'c@x.io,Dee', // 5
+      '', // 6
+      'd@x.io,"three', // 7
+      '', // 8
+      'lines",1', // 9
+      'e@x.io,Eve,x', // 10
+    ].join('\r\n');
+    await feed(createCsvParser(sink), text, 4);
+    expect(sink.rows.map((row) => [row.line, row.email])).toEqual([
+      [2, 'a@x.io'],
+      [7, 'd@x.io'],
+    ]);
+    expect(sink.rows[0]?.attributes).toEqual({ name: 'Multi\r\nline', age: 22 });
+    expect(sink.errors.map((error) => error.line)).toEqual([4, 5, 10]);
+  });
+
+  it('rejects a bad closing quote up to the end of its line and reads on from there', async () => {
+    const sink = recordingSink();
+    const text = 'email,note\na@x.io,"bad"x\nb@x.io,ok\nc@x.io,"fine, ""quoted"""\nd@x.io,"open';
+    await feed(createCsvParser(sink), text, 5);
+    expect(sink.rows.map((row) => [row.line, row.email, row.attributes['note']])).toEqual([
+      [3, 'b@x.io', 'ok'],
+      [4, 'c@x.io', 'fine, "quoted"'],
+    ]);
+    expect(sink.errors).toEqual([
+      { line: 2, reason: 'unexpected character after a closing quote', field: 'note' },
+      { line: 5, reason: 'quoted field is not closed before the end of the input', field: 'note' },
+    ]);
+  });
+
+  it('reads old Mac CR line ends', async () => {
+    const sink = recordingSink();
+    await feed(createCsvParser(sink), 'email,name\ra@x.io,"A\rB"\rb@x.io,C\r', 3);
+    expect(sink.rows.map((row) => [row.line, row.attributes['name']])).toEqual([
+      [2, 'A\rB'],
+      [4, 'C'],
+    ]);
+  });
+
   it('refuses a header without an email column, with a duplicate or an empty input', async () => {
     expect(() => parseHeader(['name', 'city'])).toThrow(/no "email" column/);
     expect(() => parseHeader(['email', 'city', 'City', 'city'])).toThrow(/"city" appears twice/);
