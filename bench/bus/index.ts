@@ -11,6 +11,7 @@
  * The last line of output is one JSON object for scripts.
  */
 import { createLogger } from '@relais/telemetry';
+import { numberArg } from '../lib/args';
 import type { RunResult } from './measure';
 import {
   envelopeFactory,
@@ -20,18 +21,6 @@ import {
   runRuntime,
   type RunSettings,
 } from './runs';
-
-function numberArg(flag: string, fallback: number): number {
-  const index = process.argv.indexOf(flag);
-  const raw = index >= 0 ? process.argv[index + 1] : undefined;
-  if (raw === undefined) return fallback;
-  const value = Number(raw.replaceAll(/[_,]/g, ''));
-  if (!Number.isInteger(value) || value <= 0) {
-    console.error(`${flag} needs a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 function describe(result: RunResult): string {
   return [

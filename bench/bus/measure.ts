@@ -1,3 +1,5 @@
+import { RssSampler } from '../lib/rss';
+
 /** What one benchmark run reports. */
 export interface RunResult {
   name: string;
@@ -11,8 +13,7 @@ export interface RunResult {
 
 /**
  * Measures one run: wall time from the first publish to the last ack, per-message
- * publish→consume latency, CPU of this process, and peak RSS (sampled, as the runtime's
- * own maxRSS never goes down between runs).
+ * publish→consume latency, CPU of this process, and peak RSS.
  */
 export class Meter {
   private readonly sentAt: Float64Array;
@@ -21,8 +22,7 @@ export class Meter {
   private startMs = 0;
   private endMs = 0;
   private cpuStart: NodeJS.CpuUsage = process.cpuUsage();
-  private peakRss = 0;
-  private sampler: NodeJS.Timeout | undefined;
+  private readonly rss = new RssSampler();
   private finished: () => void = () => undefined;
   /** Settles when every message was consumed once. */
   readonly done: Promise<void>;
@@ -38,10 +38,7 @@ export class Meter {
   }
 
   start(): void {
-    this.peakRss = process.memoryUsage.rss();
-    this.sampler = setInterval(() => {
-      this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
-    }, 25);
+    this.rss.start();
     this.cpuStart = process.cpuUsage();
     this.startMs = performance.now();
   }
@@ -65,9 +62,8 @@ export class Meter {
   }
 
   result(name: string): RunResult {
-    if (this.sampler) clearInterval(this.sampler);
     const cpu = process.cpuUsage(this.cpuStart);
-    this.peakRss = Math.max(this.peakRss, process.memoryUsage.rss());
+    const peakRssMb = this.rss.stop();
     const sorted = this.latencies.slice(0, this.consumed).sort();
     const pick = (q: number): number =>
       sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
@@ -79,7 +75,7 @@ export class Meter {
       latencyP50Ms: round(pick(0.5)),
       latencyP99Ms: round(pick(0.99)),
       cpuSecondsPer1k: round(((cpu.user + cpu.system) / 1e6 / this.messages) * 1000, 3),
-      peakRssMb: Math.round(this.peakRss / 1024 / 1024),
+      peakRssMb,
     };
   }
 }
