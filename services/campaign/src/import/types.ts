@@ -91,7 +91,10 @@ export interface RowSink {
 
 /** A streaming parser for one format: fed input bytes, it reports rows to its sink as it goes. */
 export interface FormatParser {
-  /** Parses all complete rows in `chunk` before returning; a partial row waits for more. */
+  /**
+   * Parses the complete rows in `chunk` before returning; a partial row waits for more (the
+   * CSV parser may also hold a long incomplete record back until enough input has arrived).
+   */
   write(chunk: Buffer): void;
   /** Parses what is left; throws when a problem stops the whole import. */
   end(): Promise<void>;
