@@ -49,9 +49,9 @@ CREATE TABLE contacts (
 
 -- Append-only: a withdrawal is a new row, never an edit of the grant. One row per contact
 -- per decision, so an import with consent writes as many rows as contacts: like contacts,
--- no foreign key (see above), one index for the per-contact history.
+-- no foreign key (see above) and a single index, the per-contact history.
 CREATE TABLE consent_events (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id bigint GENERATED ALWAYS AS IDENTITY,
   tenant_id uuid NOT NULL,
   contact_id uuid NOT NULL,
   purpose text NOT NULL CHECK (purpose ~ '^[a-z][a-z0-9_-]{0,63}$'),
@@ -60,9 +60,10 @@ CREATE TABLE consent_events (
   source text NOT NULL,
   ip inet,
   text_version text,
-  created_at timestamptz NOT NULL DEFAULT now()
+  created_at timestamptz NOT NULL DEFAULT now(),
+  -- The one index: a contact's history in order. `id` alone is never looked up.
+  PRIMARY KEY (contact_id, id)
 );
-CREATE INDEX consent_events_contact ON consent_events (contact_id, id);
 
 CREATE FUNCTION relais_consent_events_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
