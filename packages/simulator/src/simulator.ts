@@ -1,0 +1,248 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RelaisError } from '@relais/domain';
+import type { Logger } from '@relais/telemetry';
+import { createDkimKeyStore, type DkimCheck, type DnsResolver } from './dkim';
+import { ProviderPolicy } from './policy';
+import { parseProfiles, type ProviderProfile, type ProviderProfileInput } from './profile';
+import {
+  ProviderServer,
+  type ProviderServerPorts,
+  type ReceivedMessage,
+  type Refused,
+} from './provider-server';
+import { systemClock, type Clock, type Random } from './random';
+import type { ProviderStats } from './stats';
+
+/** How to start a simulator. */
+export interface SimulatorOptions {
+  profiles: readonly ProviderProfileInput[];
+  /** Interface to listen on; keep the loopback default outside a container. */
+  host?: string;
+  /** 0 (default): an ephemeral port per provider; N: provider i listens on N + i. */
+  basePort?: number;
+  /** Where DKIM keys are looked up; default: an empty in-memory zone (every key missing). */
+  dkimResolver?: DnsResolver;
+  /** When set, every accepted message is written to `<outputDir>/<provider>/<id>.eml`. */
+  outputDir?: string;
+  logger: Logger;
+  /** Seeds every random draw (address fates, temp failures, latency); default 1. */
+  seed?: number;
+  /** Replaces the seeded generators for temp failures and latency (address fates stay hashed). */
+  random?: Random;
+  clock?: Clock;
+  /** Accepted messages kept in memory for `messages()`, oldest dropped first; default 1000. */
+  recordLimit?: number;
+  /** An idle client is disconnected after this long; default 60 s. */
+  idleTimeoutMs?: number;
+  /** On close, sessions still open are cut after this long; default 1 s. */
+  closeTimeoutMs?: number;
+}
+
+/** A static route for the relay: recipients matching `pattern` go to host:port. */
+export interface SimulatorRoute {
+  pattern: string;
+  host: string;
+  port: number;
+  provider: string;
+}
+
+/** A message a provider accepted (answered 250 to). */
+export interface AcceptedMessage extends ReceivedMessage {
+  id: string;
+  sizeBytes: number;
+  /** The .eml written to `outputDir`, or null when the simulator does not write files. */
+  file: string | null;
+}
+
+/** What subscribers hear, as it happens. */
+export type SimulatorEvent =
+  /** A provider answered 250 to the end of DATA. */
+  | { type: 'message.accepted'; message: AcceptedMessage }
+  /** A connection was refused at the greeting (the connection cap). */
+  | ({ type: 'connection.refused' } & Refused)
+  /** One RCPT TO was refused (rate limit, unknown user, mailbox full, greylisting, …). */
+  | ({ type: 'recipient.refused' } & Refused)
+  /** A whole message was refused after DATA (temp failure, size, DKIM required). */
+  | ({ type: 'message.refused' } & Refused);
+
+/** A running simulator: one SMTP listener per provider profile. */
+export interface Simulator {
+  readonly profiles: readonly ProviderProfile[];
+  readonly seed: number;
+  /** One route per domain pattern, for the relay's static route table. */
+  routes(): SimulatorRoute[];
+  /** Counters per provider name. */
+  stats(): Record<string, ProviderStats>;
+  /** The most recent accepted messages (at most `recordLimit`), oldest first. */
+  messages(): AcceptedMessage[];
+  /** Calls `listener` for every event until the returned function is called. */
+  subscribe(listener: (event: SimulatorEvent) => void): () => void;
+  /** Resolves once `count` messages in total have been accepted since start. */
+  waitForAccepted(count: number, timeoutMs?: number): Promise<void>;
+  /** Stops every listener; waits for open sessions up to `closeTimeoutMs`. */
+  close(): Promise<void>;
+}
+
+const REFUSAL_EVENT = {
+  connect: 'connection.refused',
+  rcpt: 'recipient.refused',
+  data: 'message.refused',
+} as const satisfies Record<Refused['phase'], SimulatorEvent['type']>;
+
+/** Starts one SMTP server per profile and resolves once all of them listen. */
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const profiles = parseProfiles(options.profiles);
+  const host = options.host ?? '127.0.0.1';
+  const basePort = options.basePort ?? 0;
+  const seed = options.seed ?? 1;
+  const clock = options.clock ?? systemClock;
+  const recordLimit = options.recordLimit ?? 1000;
+  const { logger, outputDir } = options;
+  const dkimResolver = options.dkimResolver ?? createDkimKeyStore().resolver;
+  // Ids stay unique across runs writing into the same outputDir.
+  const runId = randomBytes(3).toString('hex');
+  const listeners = new Set<(event: SimulatorEvent) => void>();
+  const record: AcceptedMessage[] = [];
+  let sequence = 0;
+  let acceptedTotal = 0;
+
+  const emit = (event: SimulatorEvent): void => {
+    for (const listener of listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        logger.error(
+          { err: error, event: { action: 'simulator.listener.failed' } },
+          'simulator listener failed',
+        );
+      }
+    }
+  };
+
+  const store = async (received: ReceivedMessage): Promise<string> => {
+    sequence += 1;
+    const id = `${received.provider}-${runId}-${String(sequence).padStart(6, '0')}`;
+    let file: string | null = null;
+    if (outputDir !== undefined) {
+      const dir = join(outputDir, received.provider);
+      await mkdir(dir, { recursive: true });
+      file = join(dir, `${id}.eml`);
+      await writeFile(file, Buffer.concat([traceHeaders(received), received.raw]));
+    }
+    const message: AcceptedMessage = { ...received, id, sizeBytes: received.raw.length, file };
+    if (recordLimit > 0) {
+      record.push(message);
+      if (record.length > recordLimit) record.splice(0, record.length - recordLimit);
+    }
+    acceptedTotal += 1;
+    emit({ type: 'message.accepted', message });
+    return id;
+  };
+
+  const servers = profiles.map((profile) => {
+    const ports: ProviderServerPorts = {
+      policy: new ProviderPolicy(profile, seed, clock, options.random),
+      clock,
+      dkimResolver,
+      logger,
+      idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+      closeTimeoutMs: options.closeTimeoutMs ?? 1_000,
+      store,
+      refused: (refused) => emit({ type: REFUSAL_EVENT[refused.phase], ...refused }),
+    };
+    return new ProviderServer(ports);
+  });
+
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(servers.map((server) => server.close()));
+  };
+  try {
+    for (const [index, server] of servers.entries()) {
+      await server.listen(host, basePort === 0 ? 0 : basePort + index);
+    }
+  } catch (error) {
+    await closeAll();
+    throw new RelaisError('CONFIG_INVALID', 'a simulated provider could not listen', {
+      cause: error,
+      details: { host, basePort, fix: 'pick a free basePort or use 0 for ephemeral ports' },
+    });
+  }
+  for (const server of servers) {
+    logger.info(
+      {
+        event: { action: 'simulator.provider.listening' },
+        provider: server.name,
+        server: { address: host, port: server.boundPort },
+      },
+      'simulated provider listening',
+    );
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    profiles,
+    seed,
+    routes: () =>
+      servers.flatMap((server, index) =>
+        (profiles[index]?.domains ?? []).map((pattern) => ({
+          pattern,
+          host,
+          port: server.boundPort,
+          provider: server.name,
+        })),
+      ),
+    stats: () =>
+      Object.fromEntries(servers.map((server) => [server.name, server.counters.snapshot()])),
+    messages: () => [...record],
+    subscribe: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    waitForAccepted: (count, timeoutMs = 10_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (acceptedTotal >= count) return resolve();
+        const timer = setTimeout(() => {
+          unsubscribe();
+          reject(
+            new RelaisError(
+              'INTERNAL',
+              `expected ${count} accepted messages within ${timeoutMs} ms`,
+              {
+                details: { expected: count, accepted: acceptedTotal },
+              },
+            ),
+          );
+        }, timeoutMs);
+        const listener = (event: SimulatorEvent): void => {
+          if (event.type !== 'message.accepted' || acceptedTotal < count) return;
+          clearTimeout(timer);
+          unsubscribe();
+          resolve();
+        };
+        const unsubscribe = (): void => void listeners.delete(listener);
+        listeners.add(listener);
+      }),
+    close: () => {
+      closing ??= closeAll().then(() => {
+        listeners.clear();
+        logger.info({ event: { action: 'simulator.closed' } }, 'simulator closed');
+      });
+      return closing;
+    },
+  };
+}
+
+// What a receiving MTA prepends on delivery: the envelope sender and its DKIM verdicts.
+function traceHeaders(message: ReceivedMessage): Buffer {
+  const verdicts = message.dkim.map((check: DkimCheck) =>
+    check.algorithm === 'none'
+      ? 'dkim=none'
+      : `dkim=${check.result} header.d=${check.domain} header.s=${check.selector} header.a=${check.algorithm}`,
+  );
+  return Buffer.from(
+    `Return-Path: <${message.mailFrom}>\r\n` +
+      `Authentication-Results: ${message.hostname};\r\n ${verdicts.join(';\r\n ')}\r\n`,
+  );
+}
