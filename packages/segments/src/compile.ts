@@ -1,6 +1,11 @@
 import { domainToASCII } from 'node:url';
 import { normalizeEmail, RelaisError } from '@relais/domain';
-import { HAS_OFFSET_PATTERN, ISO_DATE_PATTERN, resolveDateValue } from './dates';
+import {
+  CANONICAL_UTC_PATTERN,
+  HAS_OFFSET_PATTERN,
+  ISO_DATE_PATTERN,
+  resolveDateValue,
+} from './dates';
 import type { AttributeRule, DateValue, FieldRule, OrderingOp, SegmentRule } from './rule';
 
 /** A boolean SQL expression and the values of its `$n` placeholders, in order. */
@@ -152,12 +157,19 @@ function compileOrdering(
     const bound = context.bind(value);
     return `(CASE WHEN jsonb_typeof(${at.json}) = 'string' THEN ${at.text} COLLATE "C" ${op} ${bound}::text ELSE false END)`;
   }
-  const bound = context.bind(resolveDateValue(value, context.now));
+  const resolved = resolveDateValue(value, context.now);
+  const bound = context.bind(resolved);
+  const canonical = context.bind(new Date(resolved.replace(' ', 'T')).toISOString());
   const { text } = at;
   // The pattern admits only strings that cast without error, so the casts never raise; values
   // without an offset are UTC, not the session's time zone.
   const instant = `CASE WHEN ${text} ~ '${HAS_OFFSET_PATTERN}' THEN ${text}::timestamptz ELSE ${text}::timestamp AT TIME ZONE 'UTC' END`;
-  return `(CASE WHEN ${text} ~ '${ISO_DATE_PATTERN}' THEN (${instant}) ${op} ${bound}::timestamptz ELSE false END)`;
+  const general = `CASE WHEN ${text} ~ '${ISO_DATE_PATTERN}' THEN (${instant}) ${op} ${bound}::timestamptz ELSE false END`;
+  // Fast path for the canonical UTC form the importer and JavaScript write
+  // (`2026-01-05T10:00:00.000Z`): such strings sort in time order, so a byte comparison with
+  // the bound in the same form decides without the full pattern or a cast. Over 1M contacts
+  // the general path costs ~13 s; this one a fraction (bench/segment).
+  return `(CASE WHEN ${text} LIKE '____-__-__T__:__:__.___Z' AND ${text} ~ '${CANONICAL_UTC_PATTERN}' THEN ${text} COLLATE "C" ${op} ${canonical}::text ELSE ${general} END)`;
 }
 
 /** Lowercase ASCII (punycode), as `contacts.domain` stores it. */

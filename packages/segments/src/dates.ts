@@ -18,6 +18,14 @@ const OFFSET = '(Z|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)';
  */
 export const ISO_DATE_PATTERN = `^(${YEAR}-${MONTH_DAY}|${LEAP_DAY})(${TIME}${OFFSET}?)?$`;
 
+/**
+ * `Date.prototype.toISOString` output between years 1000 and 9999. Month and day ranges are
+ * checked loosely: a string of this shape compares as text, and only a hand-made impossible
+ * day (Feb 30) would be compared instead of being refused as "not a date".
+ */
+export const CANONICAL_UTC_PATTERN =
+  '^[1-9][0-9]{3}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9][.][0-9]{3}Z$';
+
 /** Matches, on a string already accepted by ISO_DATE_PATTERN, one that carries a UTC offset. */
 export const HAS_OFFSET_PATTERN = '[T ][0-9:.]+(Z|[+-][0-9:]+)$';
 
