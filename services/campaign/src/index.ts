@@ -9,6 +9,7 @@ export { buildOpenApi } from './http/openapi';
 export { openApiDocument } from './openapi-document';
 export { createTenant, createApiKey } from './adapters/tenants';
 export { launchDueCampaigns } from './adapters/campaigns';
+export { generateContactsCsv, importContacts, type ImportReport } from './import';
 
 /**
  * The campaign service on a running platform: the `/v1` API on the platform's HTTP server,
