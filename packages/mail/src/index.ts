@@ -1,0 +1,20 @@
+export type {
+  BuildMessageInput,
+  BuiltMessage,
+  FeedbackId,
+  UnsubscribeOptions,
+} from './build-message';
+export { buildMessage, formatDate } from './build-message';
+export type { Mailbox } from './header-safety';
+export { checkAddress, cleanHeaderText } from './header-safety';
+export type { TokenPurpose, TokenSecret, TokenSecrets } from './signed-token';
+export { openToken, sealToken } from './signed-token';
+export { decodeBase32, encodeBase32 } from './base32';
+export type { VerpInput, VerpResult } from './verp';
+export { parseVerp, verpAddress } from './verp';
+export type { UnsubscribeTokenResult, UnsubscribeUrlInput } from './unsubscribe';
+export { unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from './unsubscribe';
+export type { DkimAlgorithm, DkimSigner, DkimSignerOptions, SignOptions } from './dkim/signer';
+export { createDkimSigner, DEFAULT_SIGNED_HEADERS, signMessage } from './dkim/signer';
+export type { DkimKeyDescription, DnsRecordsInput, DnsTxtRecord } from './dns-records';
+export { dnsRecords } from './dns-records';
