@@ -97,7 +97,7 @@ const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-
  * cleaned and encoded so they stay inside their own header; addresses must each be one
  * plain mailbox. Bodies are quoted-printable or base64 in lines of at most 76 characters.
  * The MIME structure is assembled here rather than by nodemailer's MailComposer, whose
- * stream pipeline built 8–14x fewer messages per second (packages/mail/README.md); the
+ * stream pipeline built 8–17x fewer messages per second (packages/mail/README.md); the
  * encoders (quoted-printable, base64, RFC 2047 words) are nodemailer's.
  */
 export function buildMessage(input: BuildMessageInput): BuiltMessage {
