@@ -68,14 +68,22 @@ async function calibrate(contacts: number, seed: number, file: string) {
   return { addresses, bytes, seconds: phase.seconds, cpuSeconds: phase.cpuSeconds };
 }
 
-/** The file as text chunks, read as an uploading client would. */
+/**
+ * The file as text chunks that end at line ends: the raw COPY reference on PGlite sends
+ * each chunk as its own COPY, which must not split a row.
+ */
 async function* readText(file: string): AsyncIterable<string> {
+  let rest = '';
   for await (const chunk of createReadStream(file, {
     encoding: 'utf8',
     highWaterMark: 256 * 1024,
   })) {
-    yield chunk as string;
+    const text = rest + (chunk as string);
+    const end = text.lastIndexOf('\n') + 1;
+    rest = text.slice(end);
+    if (end > 0) yield text.slice(0, end);
   }
+  if (rest) yield rest;
 }
 
 async function main(): Promise<void> {
