@@ -29,3 +29,36 @@ if (!upToDate) {
     env: { ...process.env, npm_config_update_notifier: 'false' },
   });
 }
+
+// The tests check DKIM signatures with an independent verifier, Debian's dkimpy (with nacl
+// for Ed25519). `npm test` passes --tests: install it when it is missing and this machine
+// can (root with apt-get); otherwise say what to install. The test itself fails, not skips,
+// without it.
+if (process.argv.includes('--tests')) {
+  const python = process.env.RELAIS_PYTHON3 ?? '/usr/bin/python3';
+  const hasDkim = () => {
+    try {
+      execFileSync(python, ['-c', 'import dkim, nacl'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!hasDkim()) {
+    const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
+    if (canApt) {
+      console.error('relais: installing python3-dkim and python3-nacl (DKIM verifier for tests)…');
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+      execFileSync('apt-get', ['install', '-y', '-qq', 'python3-dkim', 'python3-nacl'], {
+        stdio: 'inherit',
+        env,
+      });
+    } else {
+      console.error(
+        'relais: the DKIM tests need Debian packages python3-dkim and python3-nacl ' +
+          '(sudo apt-get install python3-dkim python3-nacl); those tests will fail without them.',
+      );
+    }
+  }
+}
