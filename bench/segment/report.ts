@@ -68,7 +68,7 @@ export function printReport(
     for (const line of describeDriver(result, contacts)) console.log(line);
   }
   console.log(
-    'CPU s: this process (generator, HTTP client and server, parsing, database client; PGlite itself on PGlite); server CPU: every PostgreSQL process; RSS: peak of this process.',
+    'CPU s: this process (reading the file, HTTP client and server, parsing, database client; PGlite itself on PGlite); server CPU: every PostgreSQL process; RSS: peak of this process.',
   );
   const verdict = (seconds: number, limit: number) =>
     seconds <= limit ? `ok, target ≤ ${limit} s` : `OVER the ${limit} s target`;

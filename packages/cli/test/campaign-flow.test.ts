@@ -49,7 +49,8 @@ if (rabbit.available && pg.available) {
   });
 }
 
-const CONTACTS = 10_000;
+// Large enough that the A/B campaign has over 10,000 recipients after exclusions.
+const CONTACTS = 14_000;
 
 function contactsCsv(from: number, count: number, domain: (i: number) => string): string {
   const lines = ['email,first_name,group:number'];
@@ -134,7 +135,7 @@ describe.each(modes)('campaign data plane, $name', (mode) => {
     tenantId = created.tenant.id;
     key = created.apiKey.key;
 
-    // 10,000 consenting contacts over four domains, then the exclusions.
+    // 14,000 consenting contacts over four domains, then the exclusions.
     const domains = ['gmail.com', 'orange.fr', 'yahoo.com', 'example.net'];
     const consenting = await call(
       'POST',
@@ -190,8 +191,8 @@ describe.each(modes)('campaign data plane, $name', (mode) => {
     });
     const settled = await launchAndSettle(campaign.id);
 
-    // 2,500 at example.net (domain), 10 by address, 20 unsubscribed, 50 without consent.
-    const excluded = 2_500 + 10 + 20 + 50;
+    // 3,500 at example.net (domain), 10 by address, 20 unsubscribed, 50 without consent.
+    const excluded = 3_500 + 10 + 20 + 50;
     const eligible = CONTACTS + 50 - excluded;
     expect(settled.counts).toMatchObject({
       total: CONTACTS + 50,
@@ -205,9 +206,10 @@ describe.each(modes)('campaign data plane, $name', (mode) => {
     );
     expect(reasons.map((r) => [r.excluded_reason, Number(r.n)])).toEqual([
       ['no_consent', 50],
-      ['suppressed', 2_510],
+      ['suppressed', 3_510],
       ['unsubscribed', 20],
     ]);
+    expect(eligible).toBeGreaterThan(10_000);
     const shareA = settled.variantCounts.A / eligible;
     expect(Math.abs(shareA - 0.3)).toBeLessThan(0.02);
     expect(settled.variantCounts.A + settled.variantCounts.B).toBe(eligible);
@@ -231,7 +233,7 @@ describe.each(modes)('campaign data plane, $name', (mode) => {
       templateId: template.body.id,
     });
     const settled = await launchAndSettle(campaign.id);
-    expect(settled.counts).toMatchObject({ total: 2_500 + 50, suppressed: 10, queued: 2_540 });
+    expect(settled.counts).toMatchObject({ total: 3_500 + 50, suppressed: 10, queued: 3_540 });
   });
 
   it('makes no duplicate recipients or batches when the launch is delivered again', async () => {
