@@ -1,7 +1,12 @@
 import { createServer } from 'node:net';
 import { MessageBus, createMemoryTransport, relaisWorkQueues, type Transport } from '@relais/bus';
 import { createEnvelope, type Envelope, type MessageType } from '@relais/domain';
-import { startSimulator, type ProviderProfileInput, type Simulator } from '@relais/simulator';
+import {
+  startSimulator,
+  type ProviderProfileInput,
+  type Simulator,
+  type SimulatorRoute,
+} from '@relais/simulator';
 import { createLogger } from '@relais/telemetry';
 import { uniqueName } from '@relais/testing';
 import { randomUUID } from 'node:crypto';
@@ -39,7 +44,8 @@ export interface Harness {
 
 export interface HarnessOptions {
   profiles: ProviderProfileInput[];
-  settings?: Partial<RelaySettings>;
+  /** Relay settings; a function sees the simulator's listening ports first. */
+  settings?: Partial<RelaySettings> | ((simulator: Simulator) => Partial<RelaySettings>);
   /** Default: every simulator domain routed statically. */
   routes?: 'simulator' | 'none';
   resolver?: MxResolver;
@@ -121,7 +127,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const settings = relaySettingsSchema.parse({
     routes: options.routes === 'none' ? [] : simulator.routes(),
     idleTimeout: '5s',
-    ...options.settings,
+    ...(typeof options.settings === 'function' ? options.settings(simulator) : options.settings),
   });
   const relay = await runRelay(
     bus,
@@ -171,4 +177,11 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** The simulator's route for a domain pattern. */
+export function routeOf(simulator: Simulator, pattern: string): SimulatorRoute {
+  const route = simulator.routes().find((candidate) => candidate.pattern === pattern);
+  if (route === undefined) throw new Error(`no simulator route for ${pattern}`);
+  return route;
 }
