@@ -8,6 +8,7 @@ import {
 } from '@relais/bus';
 import type { Platform } from '@relais/platform';
 import type { Logger } from '@relais/telemetry';
+import { withPublishRetries } from './adapters/confirmed-publisher';
 import { createDestinationResolver } from './adapters/destination-resolver';
 import { createSmtpPools } from './adapters/smtp-pools';
 import type { RelaySettings } from './config';
@@ -28,6 +29,7 @@ export {
   type DestinationResolverOptions,
 } from './adapters/destination-resolver';
 export { createSmtpPools, type SmtpPoolOptions } from './adapters/smtp-pools';
+export { withPublishRetries } from './adapters/confirmed-publisher';
 export { onOutboundSend, type DeliveryAttempt } from './handlers/on-outbound-send';
 export {
   BOUNCE_RULES,
@@ -47,6 +49,9 @@ export {
 } from './domain/destination';
 export { RELAY_LOG_EVENTS, type RelayLogEvent } from './log-events';
 export type * from './ports';
+
+/** Waits before re-publishing an outcome event the broker did not confirm. */
+const PUBLISH_RETRY_DELAYS_MS = [50, 250, 1_000];
 
 /** The work queues (transactional and marketing) of the given pools. */
 export function relayQueues(namespace: string, pools: readonly string[]): WorkQueue[] {
@@ -109,7 +114,7 @@ export async function runRelay(
       cacheTtlMs: config.mxCacheTtl,
     }),
     smtp,
-    publish: (envelope) => bus.publish(envelope),
+    publish: withPublishRetries((envelope) => bus.publish(envelope), PUBLISH_RETRY_DELAYS_MS),
     retryDelayMs: (attempt) => tiers[Math.min(attempt - 1, tiers.length - 1)] ?? 0,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     now: () => new Date(),
