@@ -1,0 +1,121 @@
+import { kernelConfigSchema, withModeCheck } from '@relais/config';
+import { IpPoolNameSchema } from '@relais/domain';
+import { z } from 'zod';
+
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const domain = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(z.string().regex(DOMAIN, { error: 'expected a domain name like mail.example.com' }));
+// Token secrets are HMAC keys; @relais/mail refuses shorter ones at the first message, so
+// refuse them here, before any connection is opened.
+const tokenSecret = z
+  .string()
+  .min(32, { error: 'expected at least 32 characters (an HMAC key; e.g. openssl rand -hex 32)' });
+const selector = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i, { error: 'expected a DNS label' });
+// Recipient-domain patterns: `gmail.com` matches that domain only, `*.example.com` its
+// subdomains only (list both to cover both).
+const domainPattern = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(
+    z.string().regex(/^(\*\.)?[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/, {
+      error: 'expected a domain or *.domain',
+    }),
+  );
+
+/** One DKIM key: a PEM string, or the path of a PEM file read once at start. */
+const dkimKey = (defaultSelector: string) =>
+  z
+    .object({
+      selector: selector.default(defaultSelector),
+      /**
+       * PKCS#8 or PKCS#1 PEM text, or a file path. Absent: an in-memory key pair is generated
+       * at start (embedded mode and tests only; its public key is returned by startDispatcher).
+       */
+      privateKey: z.string().min(1).optional(),
+    })
+    .prefault({});
+
+/** One routing rule; the first rule whose conditions all hold picks the pool. */
+const routeRule = z.object({
+  /** Only messages of this class; every class when absent. */
+  messageClass: z.enum(['marketing', 'transactional']).optional(),
+  /** Only recipients at one of these domains; every domain when absent. */
+  recipientDomains: z.array(domainPattern).min(1).optional(),
+  pool: IpPoolNameSchema,
+});
+
+/**
+ * The service's own settings, for a process that hosts several services and nests them
+ * under a key of its own (`relais up`: `DISPATCHER__SENDING_DOMAIN`).
+ */
+export const dispatcherSettingsSchema = z.object({
+  /** Right-hand side of Message-ID, and the DKIM `d=` unless `dkim.domain` says otherwise. */
+  sendingDomain: domain,
+  /** The VERP MAIL FROM domain: its MX is the bounce processor, its SPF lists the relays. */
+  bounceDomain: domain,
+  /** Signs VERP addresses; the bounce processor verifies with the same secret. */
+  bounceSecret: tokenSecret,
+  /** `https://host[/prefix]`; one-click links are `<base>/u/<token>` (RFC 8058). */
+  unsubscribeBaseUrl: z
+    .url({ protocol: /^https$/, error: 'expected an https:// URL without query' })
+    .refine((text) => !text.includes('?') && !text.includes('#'), {
+      error: 'expected an https:// URL without query or fragment',
+    }),
+  /** Signs unsubscribe tokens; analytics verifies with the same secret. */
+  unsubscribeSecret: tokenSecret,
+  /** Also offered in List-Unsubscribe as `mailto:` when set. */
+  unsubscribeMailto: z.email().optional(),
+  /** Gmail Feedback-ID SenderId: constant for this sending platform. */
+  feedbackSenderId: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .default('relais'),
+  dkim: z
+    .object({
+      /** `d=`; defaults to `sendingDomain`. Must align with the From domains for DMARC. */
+      domain: domain.optional(),
+      rsa: dkimKey('rsa1'),
+      ed25519: dkimKey('ed1'),
+    })
+    .prefault({}),
+  routing: z
+    .object({
+      /** The pool of a message no rule matches. */
+      defaultPool: IpPoolNameSchema.prefault('default'),
+      /** Checked in order; env: `DISPATCHER__ROUTING__RULES='[{"messageClass":"transactional","pool":"tx"}]'`. */
+      rules: z.array(routeRule).default([]),
+    })
+    .prefault({}),
+  /**
+   * `dispatch.batch` messages handled at once. Rendering and signing are CPU-bound (one RSA
+   * signature per recipient), so more than a few per core only adds memory.
+   */
+  prefetch: z.number().int().min(1).max(64).default(2),
+});
+
+/** The parsed settings; what `startDispatcher` needs besides the namespace. */
+export type DispatcherSettings = z.output<typeof dispatcherSettingsSchema>;
+
+/** The configuration of a dispatcher process on its own: the kernel fields and its settings. */
+export const dispatcherConfigSchema = withModeCheck(
+  kernelConfigSchema({ httpPort: 8082 }).extend(dispatcherSettingsSchema.shape),
+).superRefine((config, ctx) => {
+  // A generated key exists in one process only: nobody could publish its DNS record.
+  if (config.amqpUrl === undefined) return;
+  for (const algorithm of ['rsa', 'ed25519'] as const) {
+    if (config.dkim[algorithm].privateKey === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dkim', algorithm, 'privateKey'],
+        message: `distributed mode needs a DKIM ${algorithm} key (PEM or file path): set DKIM__${algorithm.toUpperCase()}__PRIVATE_KEY`,
+      });
+    }
+  }
+});
+
+/** The parsed configuration `startDispatcher` takes. */
+export type DispatcherConfig = z.output<typeof dispatcherConfigSchema>;

@@ -1,0 +1,135 @@
+import { RelaisError, type TenantId } from '@relais/domain';
+import {
+  buildMessage,
+  type BuiltMessage,
+  signMessage,
+  unsubscribeUrl,
+  type DkimSigner,
+  type UnsubscribeOptions,
+} from '@relais/mail';
+import type { AttributeValue, CompiledTemplate, RenderedMessage } from '@relais/templates';
+import type { MessageClass } from './pool-routing';
+
+/** What every message of a campaign shares, as the store holds it. */
+export interface CampaignInfo {
+  id: string;
+  tenantId: TenantId;
+  name: string;
+  status: string;
+  messageClass: MessageClass;
+  fromEmail: string;
+  fromName: string | null;
+  replyTo: string | null;
+}
+
+/** The per-process mail identity: domains, secrets and signing keys, fixed at start. */
+export interface MailIdentity {
+  sendingDomain: string;
+  bounce: { domain: string; secret: string };
+  unsubscribe: UnsubscribeOptions;
+  feedbackSenderId: string;
+  /** Every message carries one signature per signer (RSA-2048 and Ed25519). */
+  signers: readonly DkimSigner[];
+}
+
+/** One recipient of a batch, as `dispatch.batch` carries it. */
+export interface RecipientInput {
+  messageId: string;
+  email: string;
+  attributes: Readonly<Record<string, unknown>>;
+}
+
+/** A rendered, signed message and its SMTP envelope. */
+export interface ComposedMessage {
+  raw: Buffer;
+  mailFrom: string;
+  rcptTo: string;
+}
+
+/** What composing one recipient's message gave. */
+export type ComposeOutcome =
+  /** Rendered, built and signed. */
+  | { ok: true; message: ComposedMessage }
+  /**
+   * `render`: the template broke a limit on this recipient's data; `build`: the message could
+   * not be built (the address is not one plain mailbox). Either way `VALIDATION_FAILED`.
+   */
+  | { ok: false; stage: 'render' | 'build'; error: RelaisError };
+
+/**
+ * Renders, builds and signs one recipient's message. A `VALIDATION_FAILED` (template limit,
+ * unusable address) is an outcome: the recipient's data, not the moment, is at fault, so the
+ * caller fails that message alone. Anything else is a bug or an outage and is thrown.
+ * Personalized text reaches headers only through @relais/mail, which cleans and encodes it.
+ */
+export function composeMessage(
+  campaign: CampaignInfo,
+  template: CompiledTemplate,
+  recipient: RecipientInput,
+  identity: MailIdentity,
+  now: Date,
+): ComposeOutcome {
+  // Transactional mail has no List-Unsubscribe: RFC 8058 one-click is for bulk mail, and a
+  // receipt or password reset must not offer to stop them.
+  const unsubscribe = campaign.messageClass === 'marketing' ? identity.unsubscribe : null;
+  let rendered: RenderedMessage;
+  try {
+    rendered = template.render({
+      contact: {
+        email: recipient.email,
+        // Bus data is parsed JSON, so every value already is an AttributeValue.
+        attributes: recipient.attributes as Readonly<Record<string, AttributeValue>>,
+      },
+      campaign: { name: campaign.name },
+      unsubscribeUrl:
+        unsubscribe === null
+          ? undefined
+          : unsubscribeUrl({
+              baseUrl: unsubscribe.baseUrl,
+              messageId: recipient.messageId,
+              secret: unsubscribe.secret,
+            }),
+    });
+  } catch (error) {
+    return failure('render', error);
+  }
+  let built: BuiltMessage;
+  try {
+    built = buildMessage({
+      messageId: recipient.messageId,
+      from: { address: campaign.fromEmail, name: campaign.fromName ?? undefined },
+      to: { address: recipient.email },
+      replyTo: campaign.replyTo === null ? undefined : { address: campaign.replyTo },
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      date: now,
+      sendingDomain: identity.sendingDomain,
+      bounce: identity.bounce,
+      unsubscribe,
+      feedbackId: {
+        campaignId: campaign.id,
+        tenantId: campaign.tenantId,
+        mailClass: campaign.messageClass === 'marketing' ? 'bulk' : 'transactional',
+        senderId: identity.feedbackSenderId,
+      },
+    });
+  } catch (error) {
+    return failure('build', error);
+  }
+  return {
+    ok: true,
+    message: {
+      raw: signMessage(built.raw, identity.signers, { now }),
+      mailFrom: built.envelopeFrom,
+      rcptTo: built.envelopeTo,
+    },
+  };
+}
+
+function failure(stage: 'render' | 'build', error: unknown): ComposeOutcome {
+  if (error instanceof RelaisError && error.code === 'VALIDATION_FAILED') {
+    return { ok: false, stage, error };
+  }
+  throw error;
+}

@@ -1,0 +1,136 @@
+import type { Platform } from '@relais/platform';
+import { createSqlDispatchStore } from './adapters/sql-dispatch-store';
+import { loadDkimKeys, type DkimPublicKey } from './adapters/dkim-keys';
+import type { DispatcherConfig, DispatcherSettings } from './config';
+import { createCompiledTemplates } from './domain/compiled-templates';
+import type { MailIdentity } from './domain/compose-message';
+import { createPoolRouter, poolsOf } from './domain/pool-routing';
+import { onDispatchBatch } from './handlers/on-dispatch-batch';
+import type { DispatcherLogEvent } from './log-events';
+import type { DispatcherPorts } from './ports';
+
+export {
+  dispatcherConfigSchema,
+  dispatcherSettingsSchema,
+  type DispatcherConfig,
+  type DispatcherSettings,
+} from './config';
+export { createSqlDispatchStore } from './adapters/sql-dispatch-store';
+export {
+  generateDkimKeys,
+  loadDkimKeys,
+  type DkimKeySet,
+  type DkimKeySetting,
+  type DkimPublicKey,
+} from './adapters/dkim-keys';
+export {
+  composeMessage,
+  type CampaignInfo,
+  type ComposedMessage,
+  type ComposeOutcome,
+  type MailIdentity,
+  type RecipientInput,
+} from './domain/compose-message';
+export {
+  createCompiledTemplates,
+  type CompiledTemplates,
+  type StoredTemplate,
+  type TemplateEntry,
+} from './domain/compiled-templates';
+export { outboundEnvelopeId } from './domain/envelope-ids';
+export {
+  createPoolRouter,
+  poolsOf,
+  type MessageClass,
+  type PoolRouter,
+  type RouteRule,
+  type RoutingPolicy,
+} from './domain/pool-routing';
+export { onDispatchBatch };
+export { DISPATCHER_LOG_EVENTS, type DispatcherLogEvent } from './log-events';
+export type * from './ports';
+
+/** The queue (under the platform namespace) that receives every `dispatch.batch`. */
+export function dispatcherQueue(namespace: string): string {
+  return `${namespace}.dispatcher.batches`;
+}
+
+/** What a started dispatcher tells its host. */
+export interface DispatcherHandle {
+  /** Keys to serve at `<selector>._domainkey.<domain>` (the simulator's DKIM key store takes them). */
+  dkimPublicKeys: DkimPublicKey[];
+  /** Pools the routing policy can pick: each needs its `relay.<pool>.<class>` queues declared. */
+  pools: string[];
+}
+
+/** The mail identity of a process: domains, secrets and the two DKIM signers, built once. */
+export function mailIdentityOf(settings: DispatcherSettings): {
+  identity: MailIdentity;
+  dkimPublicKeys: DkimPublicKey[];
+  generated: boolean;
+} {
+  const keys = loadDkimKeys(settings.dkim.domain ?? settings.sendingDomain, settings.dkim);
+  return {
+    identity: {
+      sendingDomain: settings.sendingDomain,
+      bounce: { domain: settings.bounceDomain, secret: settings.bounceSecret },
+      unsubscribe: {
+        baseUrl: settings.unsubscribeBaseUrl,
+        secret: settings.unsubscribeSecret,
+        mailto: settings.unsubscribeMailto,
+      },
+      feedbackSenderId: settings.feedbackSenderId,
+      signers: keys.signers,
+    },
+    dkimPublicKeys: keys.publicKeys,
+    generated: keys.generated,
+  };
+}
+
+/**
+ * Subscribes the dispatcher on the platform's bus. Keys are parsed (or generated) and the
+ * routing policy compiled before the subscription, so a bad key fails the start, not a
+ * batch. On shutdown the consumer stops taking batches and the drain phase waits for the
+ * ones being rendered (an interrupted one is redelivered; its envelope ids repeat).
+ */
+export async function startDispatcher(
+  platform: Platform,
+  config: DispatcherConfig,
+): Promise<DispatcherHandle> {
+  const { identity, dkimPublicKeys, generated } = mailIdentityOf(config);
+  if (generated) {
+    platform.logger.warn(
+      {
+        'event.action': 'dispatcher.dkim_keys_generated' satisfies DispatcherLogEvent,
+        relais: { selectors: dkimPublicKeys.map((key) => key.selector) },
+      },
+      'DKIM keys generated in memory: receivers outside this process cannot verify them',
+    );
+  }
+  const base: Omit<DispatcherPorts, 'logger'> = {
+    store: createSqlDispatchStore(platform.store),
+    publish: (envelopes) => platform.bus.publishMany(envelopes),
+    templates: createCompiledTemplates(),
+    identity,
+    route: createPoolRouter(config.routing),
+    now: () => new Date(),
+  };
+  const subscription = await platform.bus.subscribe(
+    dispatcherQueue(config.namespace),
+    {
+      'dispatch.batch': (envelope, { logger }) =>
+        platform.runtime.trackInFlight(onDispatchBatch(envelope, { ...base, logger })),
+    },
+    { prefetch: config.prefetch },
+  );
+  platform.runtime.onShutdown('dispatcher consumer', () => subscription.cancel(), 'intake');
+  const pools = poolsOf(config.routing);
+  platform.logger.info(
+    {
+      'event.action': 'dispatcher.started' satisfies DispatcherLogEvent,
+      relais: { pools, selectors: dkimPublicKeys.map((key) => key.selector) },
+    },
+    'dispatcher started',
+  );
+  return { dkimPublicKeys, pools };
+}
