@@ -1,0 +1,62 @@
+/**
+ * Measures relay throughput to the simulator (no latency): one provider, prebuilt messages
+ * published on the memory bus, timed until every outcome event arrived. Run with
+ * `node --import tsx test/throughput.ts [messages] [connections] [prefetch]`.
+ */
+import { createTransport } from 'nodemailer';
+import { outboundSend, plainMessage, routeOf, startHarness, waitFor } from './helpers';
+
+const total = Number(process.argv[2] ?? 20_000);
+const connections = Number(process.argv[3] ?? 5);
+const prefetch = Number(process.argv[4] ?? 256);
+
+const harness = await startHarness({
+  profiles: [{ name: 'fast', domains: ['fast.test'] }],
+  settings: {
+    maxConnectionsPerDestination: connections,
+    maxMessagesPerConnection: 10_000,
+    prefetch,
+  },
+});
+const envelopes = Array.from({ length: total }, (_, i) => outboundSend(`u${i}@fast.test`));
+const started = performance.now();
+await Promise.all(envelopes.map((envelope) => harness.bus.publish(envelope)));
+await waitFor(() => harness.events.length >= total, 600_000);
+const relaySeconds = (performance.now() - started) / 1000;
+const delivered = harness.events.filter((event) => event.type === 'delivery.delivered').length;
+
+// Reference: nodemailer's pool alone, same connections, same messages, no bus.
+const route = routeOf(harness.simulator, 'fast.test');
+const pool = createTransport({
+  pool: true,
+  host: route.host,
+  port: route.port,
+  secure: false,
+  ignoreTLS: true,
+  maxConnections: connections,
+  maxMessages: 10_000,
+});
+const raws = envelopes.map((envelope) => Buffer.from(plainMessage(envelope.data.rcptTo)));
+const directStarted = performance.now();
+await Promise.all(
+  envelopes.map((envelope, i) =>
+    pool.sendMail({
+      envelope: { from: envelope.data.mailFrom, to: [envelope.data.rcptTo] },
+      raw: raws[i],
+    }),
+  ),
+);
+const directSeconds = (performance.now() - directStarted) / 1000;
+pool.close();
+await harness.close();
+
+console.log(
+  JSON.stringify({
+    messages: total,
+    connections,
+    prefetch,
+    delivered,
+    relayPerSecond: Math.round(total / relaySeconds),
+    nodemailerPoolPerSecond: Math.round(total / directSeconds),
+  }),
+);
