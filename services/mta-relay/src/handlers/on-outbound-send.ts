@@ -34,6 +34,8 @@ export async function onOutboundSend(
   const domain = recipientDomain(data.rcptTo);
   const attempt = data.attempt + delivery.attempt - 1;
   const { reply, outcome } = await attemptDelivery(envelope, domain, ports);
+  // One instant for the event and its retryAt, so `retryAt - occurredAt` is the delay.
+  const settledAt = ports.now();
   const base = {
     messageId: data.messageId,
     ...(data.campaignId === undefined ? {} : { campaignId: data.campaignId }),
@@ -52,7 +54,7 @@ export async function onOutboundSend(
       id: derivedUuid(envelope.id, type, String(attempt)),
       tenantId: envelope.tenantId,
       traceparent: envelope.traceparent,
-      occurredAt: ports.now(),
+      occurredAt: settledAt,
       data: { ...base, ...extra } as MessageInput<T>,
     });
 
@@ -76,7 +78,7 @@ export async function onOutboundSend(
         await ports.publish(event('delivery.expired', {}));
         return;
       }
-      const retryAt = new Date(ports.now().getTime() + ports.retryDelayMs(delivery.attempt));
+      const retryAt = new Date(settledAt.getTime() + ports.retryDelayMs(delivery.attempt));
       await ports.publish(
         event('delivery.deferred', { retryAt: retryAt.toISOString(), reason: outcome.reason }),
       );
