@@ -63,12 +63,19 @@ export interface DispatcherHandle {
   pools: string[];
 }
 
-/** The mail identity of a process: domains, secrets and the two DKIM signers, built once. */
-export function mailIdentityOf(settings: DispatcherSettings): {
+/** A process's mail identity and the public half of its DKIM keys. */
+export interface MailSetup {
   identity: MailIdentity;
   dkimPublicKeys: DkimPublicKey[];
+  /** True when a key was generated in memory because none was configured. */
   generated: boolean;
-} {
+}
+
+/**
+ * The mail identity of a process: domains, secrets and the two DKIM signers, built once.
+ * Throws CONFIG_INVALID for an unreadable key file or a key of the wrong type or size.
+ */
+export function mailIdentityOf(settings: DispatcherSettings): MailSetup {
   const keys = loadDkimKeys(settings.dkim.domain ?? settings.sendingDomain, settings.dkim);
   return {
     identity: {
@@ -96,8 +103,10 @@ export function mailIdentityOf(settings: DispatcherSettings): {
 export async function startDispatcher(
   platform: Platform,
   config: DispatcherConfig,
+  /** Built beforehand by a caller that checks keys before opening connections (src/main.ts). */
+  mail: MailSetup = mailIdentityOf(config),
 ): Promise<DispatcherHandle> {
-  const { identity, dkimPublicKeys, generated } = mailIdentityOf(config);
+  const { identity, dkimPublicKeys, generated } = mail;
   if (generated) {
     platform.logger.warn(
       {

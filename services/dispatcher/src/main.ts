@@ -6,7 +6,7 @@
 import { checkConfigRequested, loadConfig, printEffectiveConfig } from '@relais/config';
 import { startPlatform } from '@relais/platform';
 import { runMain } from '@relais/runtime';
-import { dispatcherConfigSchema, startDispatcher } from './index';
+import { dispatcherConfigSchema, mailIdentityOf, startDispatcher } from './index';
 
 await runMain(
   async () => {
@@ -15,8 +15,11 @@ await runMain(
       printEffectiveConfig(config);
       process.exit(0);
     }
+    // Key files are read and parsed now, so a missing file or a wrong key type stops the
+    // process before it opens a connection.
+    const mail = mailIdentityOf(config);
     const platform = await startPlatform('dispatcher', config);
-    await startDispatcher(platform, config);
+    await startDispatcher(platform, config, mail);
     return platform.runtime;
   },
   { service: 'dispatcher' },
