@@ -51,6 +51,8 @@ export interface HarnessOptions {
   resolver?: MxResolver;
   retryTiersMs?: number[];
   maxAttempts?: number;
+  /** Default: the in-memory transport. */
+  transport?: () => Promise<Transport>;
   /** Wraps the memory transport (to fail or hold publishes, watch acks). */
   wrapTransport?: (transport: Transport, namespace: string) => Transport;
 }
@@ -98,8 +100,9 @@ export function outboundSend(
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const namespace = uniqueName('relay').replace(/_/g, '-');
   const simulator = await startSimulator({ profiles: options.profiles, logger: silentLogger });
-  const memory = createMemoryTransport();
-  const transport = options.wrapTransport?.(memory, namespace) ?? memory;
+  const base =
+    options.transport === undefined ? createMemoryTransport() : await options.transport();
+  const transport = options.wrapTransport?.(base, namespace) ?? base;
   const retryTiersMs = options.retryTiersMs ?? [200];
   const maxAttempts = options.maxAttempts ?? 5;
   const bus = new MessageBus({
