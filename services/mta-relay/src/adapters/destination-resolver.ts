@@ -13,6 +13,8 @@ export interface DestinationResolverOptions {
   now?: () => number;
 }
 
+const MAX_CACHED_DOMAINS = 50_000;
+
 // Answers that mean "this name has no MX", as opposed to "DNS could not answer now".
 const NO_RECORDS = new Set(['ENODATA', 'ENOTFOUND', 'NXDOMAIN']);
 
@@ -52,7 +54,8 @@ export function createDestinationResolver(
         choice.kind === 'null-mx'
           ? { kind: 'no-mail' }
           : { kind: 'destination', destination: { host: choice.host, port: options.mxPort } };
-      // Bounded by the number of recipient domains, which a relay sees few of compared to messages.
+      // Recipient domains are few next to messages; the bound only guards a pathological list.
+      if (cache.size >= MAX_CACHED_DOMAINS) cache.clear();
       cache.set(domain, { routing, expiresAtMs: now() + options.cacheTtlMs });
       return routing;
     },

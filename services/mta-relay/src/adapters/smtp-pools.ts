@@ -3,6 +3,7 @@ import { createTransport, type Transporter } from 'nodemailer';
 import type { Logger } from '@relais/telemetry';
 import type { Destination } from '../domain/destination';
 import { parseReply, type SmtpReply } from '../domain/reply';
+import type { RelayLogEvent } from '../log-events';
 import type { OutgoingMail, SmtpSender } from '../ports';
 
 /** How the pools connect; timeouts in milliseconds. */
@@ -47,30 +48,39 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
     const key = `${destination.host}:${destination.port}`;
     let entry = pools.get(key);
     if (entry === undefined) {
-      entry = {
-        transport: createTransport({
-          pool: true,
-          host: destination.host,
-          port: destination.port,
-          name,
-          secure: false,
-          // Opportunistic STARTTLS: used when offered, never required, certificates not
-          // checked (RFC 7435); MTA-STS/DANE enforcement is a later issue.
-          tls: { rejectUnauthorized: false },
-          maxConnections: options.maxConnectionsPerDestination,
-          maxMessages: options.maxMessagesPerConnection,
-          // A connection closing mid-message fails that message back to the relay instead
-          // of being re-sent silently: its outcome must be reported (and may be a duplicate).
-          maxRequeues: 0,
-          idleTimeout: options.idleTimeoutMs,
-          connectionTimeout: options.connectionTimeoutMs,
-          greetingTimeout: options.greetingTimeoutMs,
-          socketTimeout: options.socketTimeoutMs,
-          logger: false,
-        }),
-        inFlight: 0,
-        lastUsedMs: now(),
-      };
+      const transport = createTransport({
+        pool: true,
+        host: destination.host,
+        port: destination.port,
+        name,
+        secure: false,
+        // Opportunistic STARTTLS: used when offered, never required, certificates not
+        // checked (RFC 7435); MTA-STS/DANE enforcement is a later issue.
+        tls: { rejectUnauthorized: false },
+        maxConnections: options.maxConnectionsPerDestination,
+        maxMessages: options.maxMessagesPerConnection,
+        // A connection closing mid-message fails that message back to the relay instead
+        // of being re-sent silently: its outcome must be reported (and may be a duplicate).
+        maxRequeues: 0,
+        idleTimeout: options.idleTimeoutMs,
+        connectionTimeout: options.connectionTimeoutMs,
+        greetingTimeout: options.greetingTimeoutMs,
+        socketTimeout: options.socketTimeoutMs,
+        logger: false,
+      });
+      // Failures reach each send's promise; an 'error' event without a listener would
+      // crash the process instead, so it is logged here (once, with no address in it).
+      transport.on('error', (error) => {
+        options.logger.warn(
+          {
+            err: error,
+            'event.action': 'relay.smtp_pool_failed' satisfies RelayLogEvent,
+            server: { address: destination.host, port: destination.port },
+          },
+          'smtp pool failed',
+        );
+      });
+      entry = { transport, inFlight: 0, lastUsedMs: now() };
       pools.set(key, entry);
     }
     return entry;
