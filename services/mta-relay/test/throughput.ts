@@ -1,7 +1,9 @@
 /**
  * Measures relay throughput to the simulator (no latency): one provider, prebuilt messages
  * published on the memory bus, timed until every outcome event arrived. Run with
- * `node --import tsx test/throughput.ts [messages] [connections] [prefetch]`.
+ * `node --import tsx test/throughput.ts [messages] [connections] [prefetch]`. With
+ * `SIMULATOR_PORT` set, sends to a simulator already listening there (its own process,
+ * serving fast.test), so the relay and the SMTP server do not share one event loop.
  */
 import { createTransport } from 'nodemailer';
 import { outboundSend, plainMessage, routeOf, startHarness, waitFor } from './helpers';
@@ -10,13 +12,19 @@ const total = Number(process.argv[2] ?? 20_000);
 const connections = Number(process.argv[3] ?? 5);
 const prefetch = Number(process.argv[4] ?? 256);
 
+const externalPort = process.env['SIMULATOR_PORT'];
 const harness = await startHarness({
   profiles: [{ name: 'fast', domains: ['fast.test'] }],
-  settings: {
+  settings: (simulator) => ({
+    routes: [
+      externalPort === undefined
+        ? { ...routeOf(simulator, 'fast.test') }
+        : { pattern: 'fast.test', host: '127.0.0.1', port: Number(externalPort) },
+    ],
     maxConnectionsPerDestination: connections,
     maxMessagesPerConnection: 10_000,
     prefetch,
-  },
+  }),
 });
 const envelopes = Array.from({ length: total }, (_, i) => outboundSend(`u${i}@fast.test`));
 const started = performance.now();
@@ -26,7 +34,10 @@ const relaySeconds = (performance.now() - started) / 1000;
 const delivered = harness.events.filter((event) => event.type === 'delivery.delivered').length;
 
 // Reference: nodemailer's pool alone, same connections, same messages, no bus.
-const route = routeOf(harness.simulator, 'fast.test');
+const route =
+  externalPort === undefined
+    ? routeOf(harness.simulator, 'fast.test')
+    : { host: '127.0.0.1', port: Number(externalPort) };
 const pool = createTransport({
   pool: true,
   host: route.host,
