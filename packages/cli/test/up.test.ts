@@ -23,13 +23,22 @@ function startUp(env: Record<string, string | undefined>, args: string[] = []): 
   return spawnTs(entry, {
     args: ['up', ...args],
     // Unset the infrastructure URLs unless a case sets them: embedded is the default.
-    env: { AMQP_URL: undefined, DATABASE_URL: undefined, HTTP_HOST: '127.0.0.1', HTTP_PORT: '0', ...env },
+    env: {
+      AMQP_URL: undefined,
+      DATABASE_URL: undefined,
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+      ...env,
+    },
     killAfterMs: 90_000,
   });
 }
 
 async function boundPort(run: ChildRun): Promise<number> {
-  const line = await run.waitForLine((l) => parseLogLine(l)?.['event'] !== undefined && l.includes('runtime.started'), 60_000);
+  const line = await run.waitForLine(
+    (l) => parseLogLine(l)?.['event'] !== undefined && l.includes('runtime.started'),
+    60_000,
+  );
   const record = parseLogLine(line) as { server: { port: number } };
   return record.server.port;
 }
@@ -55,7 +64,9 @@ describe('relais up (embedded)', () => {
     expect(metrics).toContain('relais_bus_consumed_total');
     expect(metrics).toContain('process_resident_memory_bytes');
 
-    const started = run.lines.map(parseLogLine).find((r) => r?.['event.action'] === 'platform.started');
+    const started = run.lines
+      .map(parseLogLine)
+      .find((r) => r?.['event.action'] === 'platform.started');
     expect(started).toMatchObject({ relais: { mode: 'embedded', store: 'pglite' } });
 
     run.signal('SIGTERM');
@@ -107,7 +118,9 @@ describe.runIf(rabbit.available && postgres.available)('relais up (distributed)'
       const port = await boundPort(run);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(await ready.json()).toEqual({ status: 'ready', checks: { bus: 'ok', store: 'ok' } });
-      const started = run.lines.map(parseLogLine).find((r) => r?.['event.action'] === 'platform.started');
+      const started = run.lines
+        .map(parseLogLine)
+        .find((r) => r?.['event.action'] === 'platform.started');
       expect(started).toMatchObject({ relais: { mode: 'distributed', store: 'pg' } });
       run.signal('SIGTERM');
       expect((await run.exited).code).toBe(0);

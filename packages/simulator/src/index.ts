@@ -6,3 +6,4 @@ export * from './replies';
 export * from './simulator';
 export type { ProviderStats } from './stats';
 export type { ReceivedMessage, Refused } from './provider-server';
+export { runSimulatorCli } from './cli';

@@ -1,53 +1,12 @@
 /**
- * `node --import tsx packages/simulator/src/main.ts [--profiles file.yaml]`: owns one SMTP
- * listener per simulated provider until SIGINT/SIGTERM. Stdout carries the results (the
- * routes as JSON on start, the stats as JSON on exit) so `relais simulator` can read them;
- * logs go to stderr.
+ * `node --import tsx packages/simulator/src/main.ts [--profiles file.yaml] [--base-port N]
+ * [--output dir] [--seed S]`: owns one SMTP listener per simulated provider until
+ * SIGINT/SIGTERM (see ./cli).
  */
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { toRelaisError } from '@relais/domain';
-import { createLogger } from '@relais/telemetry';
-import { createDkimKeyStore } from './dkim';
-import { loadProfilesFile } from './profile';
-import { startSimulator } from './simulator';
+import { runSimulatorCli } from './cli';
 
-const DEFAULT_PROFILES = fileURLToPath(new URL('../profiles/default.yaml', import.meta.url));
-
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      profiles: { type: 'string', default: DEFAULT_PROFILES },
-      host: { type: 'string', default: '127.0.0.1' },
-      'base-port': { type: 'string', default: '2525' },
-      output: { type: 'string' },
-      seed: { type: 'string' },
-    },
-  });
-  const logger = createLogger({ service: 'relais-simulator', destination: process.stderr });
-  const file = await loadProfilesFile(values.profiles);
-  const simulator = await startSimulator({
-    profiles: file.providers,
-    host: values.host,
-    basePort: Number(values['base-port']),
-    seed: values.seed === undefined ? file.seed : Number(values.seed),
-    dkimResolver: createDkimKeyStore(file.dkimKeys).resolver,
-    logger,
-    ...(values.output === undefined ? {} : { outputDir: values.output }),
-  });
-  process.stdout.write(`${JSON.stringify({ routes: simulator.routes() }, null, 2)}\n`);
-
-  const stop = (): void => {
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    process.stdout.write(`${JSON.stringify({ stats: simulator.stats() }, null, 2)}\n`);
-    void simulator.close().then(() => process.exit(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-}
-
-main().catch((error: unknown) => {
+runSimulatorCli(process.argv.slice(2)).catch((error: unknown) => {
   const failure = toRelaisError(error);
   process.stderr.write(`relais simulator: ${failure.message}\n`);
   process.exit(1);

@@ -1,0 +1,48 @@
+// The simulator as a command: flags in, routes and stats out as JSON on stdout, logs on
+// stderr, so scripts (and `relais simulator`) can read the results.
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLogger } from '@relais/telemetry';
+import { createDkimKeyStore } from './dkim';
+import { loadProfilesFile } from './profile';
+import { startSimulator } from './simulator';
+
+const DEFAULT_PROFILES = fileURLToPath(new URL('../profiles/default.yaml', import.meta.url));
+
+/**
+ * Runs the simulator from command-line flags until SIGINT/SIGTERM: the routes go to stdout
+ * as JSON on start, the stats on exit. `relais simulator` and this package's main call it.
+ */
+export async function runSimulatorCli(argv: readonly string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      profiles: { type: 'string', default: DEFAULT_PROFILES },
+      host: { type: 'string', default: '127.0.0.1' },
+      'base-port': { type: 'string', default: '2525' },
+      output: { type: 'string' },
+      seed: { type: 'string' },
+    },
+  });
+  const logger = createLogger({ service: 'relais-simulator', destination: process.stderr });
+  const file = await loadProfilesFile(values.profiles);
+  const simulator = await startSimulator({
+    profiles: file.providers,
+    host: values.host,
+    basePort: Number(values['base-port']),
+    seed: values.seed === undefined ? file.seed : Number(values.seed),
+    dkimResolver: createDkimKeyStore(file.dkimKeys).resolver,
+    logger,
+    ...(values.output === undefined ? {} : { outputDir: values.output }),
+  });
+  process.stdout.write(`${JSON.stringify({ routes: simulator.routes() }, null, 2)}\n`);
+
+  const stop = (): void => {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+    process.stdout.write(`${JSON.stringify({ stats: simulator.stats() }, null, 2)}\n`);
+    void simulator.close().then(() => process.exit(0));
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
