@@ -3,3 +3,4 @@ export * from './ids';
 export * from './messages';
 export * from './envelope';
 export * from './email';
+export * from './header-text';

@@ -1,4 +1,4 @@
-import { normalizeEmail, RelaisError } from '@relais/domain';
+import { HEADER_BREAKING_CHARS, normalizeEmail, RelaisError } from '@relais/domain';
 import { encodeWord } from 'nodemailer/lib/mime-funcs';
 
 /** A mailbox as callers give it; `name` may come from personalization data. */
@@ -7,11 +7,8 @@ export interface Mailbox {
   name?: string | undefined;
 }
 
-// C0 controls (CR, LF, NUL, TAB…), DEL, C1 controls (NEL U+0085 ends a line for some
-// parsers) and the Unicode line and paragraph separators: none has a place in a display
-// name or a subject, and each is a way to end a header line early.
-// eslint-disable-next-line no-control-regex -- finding control characters is the point
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
+// None of the header-breaking characters has a place in a display name or a subject.
+const CONTROLS = new RegExp(`[${HEADER_BREAKING_CHARS}]+`, 'g');
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/;
 // RFC 5322 §3.2.3 atext plus the space between atoms.

@@ -1,7 +1,7 @@
-// C0 controls (CR, LF, NUL, TAB...), DEL, C1 controls (NEL) and U+2028/U+2029: each ends a
-// header line in some parser, so none may survive into a Subject. A run of them, with the
+import { HEADER_BREAKING_CHARS as BREAKING } from '@relais/domain';
+
+// None of the header-breaking characters may survive into a Subject. A run of them, with the
 // spaces around it, becomes one space.
-const BREAKING = '\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029';
 const LINE_BREAKS = new RegExp(` *[${BREAKING}][ ${BREAKING}]*`, 'g');
 
 // An RFC 2047 encoded word (`=?charset?B|Q?text?=`) that reaches the header unencoded is decoded
