@@ -31,6 +31,11 @@ export const relaySettingsSchema = z.object({
   pools: z.array(poolName).min(1).default(['default']),
   /** Checked in order before any MX lookup; the first matching pattern wins. */
   routes: z.array(staticRouteSchema).default([]),
+  /**
+   * False: only static routes are used and any other domain is refused (550 5.7.1, soft);
+   * embedded mode sets it so a demo can never send real mail.
+   */
+  mxLookup: z.boolean().default(true),
   /** Port used for hosts found by MX (or A fallback) lookup. */
   mxPort: z.number().int().min(1).max(65535).default(25),
   /** How long a domain's MX answer is reused before it is looked up again. */

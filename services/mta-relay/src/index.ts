@@ -112,6 +112,7 @@ export async function runRelay(
       resolver: options.resolver ?? dns,
       mxPort: config.mxPort,
       cacheTtlMs: config.mxCacheTtl,
+      mxLookup: config.mxLookup,
     }),
     smtp,
     publish: withPublishRetries((envelope) => bus.publish(envelope), PUBLISH_RETRY_DELAYS_MS),

@@ -14,7 +14,9 @@ export type Routing =
   /** Open (or reuse) an SMTP pool to this host:port. */
   | { kind: 'destination'; destination: Destination }
   /** The domain accepts no mail (null MX): bounce without connecting. */
-  | { kind: 'no-mail' };
+  | { kind: 'no-mail' }
+  /** No static route matches and MX lookup is off (embedded mode): refuse, never guess. */
+  | { kind: 'unroutable' };
 
 /** Finds the destination of a recipient domain: static routes first, then MX. */
 export interface DestinationResolver {

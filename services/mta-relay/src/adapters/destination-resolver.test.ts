@@ -36,6 +36,23 @@ describe('createDestinationResolver', () => {
     expect(dns.queries).toHaveLength(2);
   });
 
+  it('refuses unrouted domains without asking DNS when MX lookup is off', async () => {
+    const dns = zone({ 'real.example': [{ exchange: 'mx.real.example', priority: 1 }] });
+    const resolver = createDestinationResolver({
+      routes: [{ pattern: 'gmail.test', host: '127.0.0.1', port: 2525 }],
+      resolver: dns,
+      mxPort: 25,
+      cacheTtlMs: 1_000,
+      mxLookup: false,
+    });
+    expect(await resolver.resolve('real.example')).toEqual({ kind: 'unroutable' });
+    expect(await resolver.resolve('gmail.test')).toEqual({
+      kind: 'destination',
+      destination: { host: '127.0.0.1', port: 2525 },
+    });
+    expect(dns.queries).toEqual([]);
+  });
+
   it('treats a domain without MX as its own mail host', async () => {
     const resolver = createDestinationResolver({
       routes: [],

@@ -10,6 +10,8 @@ export interface DestinationResolverOptions {
   mxPort: number;
   /** How long an MX answer is reused. */
   cacheTtlMs: number;
+  /** False: a domain without a static route is unroutable (nothing is looked up). */
+  mxLookup?: boolean;
   now?: () => number;
 }
 
@@ -47,6 +49,7 @@ export function createDestinationResolver(
     async resolve(domain) {
       const routed = matchRoute(options.routes, domain);
       if (routed !== undefined) return { kind: 'destination', destination: routed };
+      if (options.mxLookup === false) return { kind: 'unroutable' };
       const cached = cache.get(domain);
       if (cached !== undefined && cached.expiresAtMs > now()) return cached.routing;
       const choice = chooseExchange(domain, await lookUp(domain));

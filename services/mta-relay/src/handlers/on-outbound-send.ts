@@ -122,6 +122,16 @@ async function attemptDelivery(
     };
     return { reply, outcome: classifyReply(reply) };
   }
+  if (routing.kind === 'unroutable') {
+    // Worded as the relay-denied refusal it is: soft, so the address is never suppressed
+    // for a limit of this relay's configuration.
+    const reply: SmtpReply = {
+      code: 550,
+      enhanced: '5.7.1',
+      text: '550 5.7.1 relaying denied: no static route for this domain and MX lookup is off',
+    };
+    return { reply, outcome: classifyReply(reply) };
+  }
   const reply = await ports.smtp.send(routing.destination, {
     mailFrom: envelope.data.mailFrom,
     rcptTo: envelope.data.rcptTo,
