@@ -1,13 +1,10 @@
 // The simulator as a command: flags in, routes and stats out as JSON on stdout, logs on
 // stderr, so scripts (and `relais simulator`) can read the results.
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger } from '@relais/telemetry';
 import { createDkimKeyStore } from './dkim';
-import { loadProfilesFile } from './profile';
+import { PROFILE_FILES, loadProfilesFile } from './profile';
 import { startSimulator } from './simulator';
-
-const DEFAULT_PROFILES = fileURLToPath(new URL('../profiles/default.yaml', import.meta.url));
 
 /**
  * Runs the simulator from command-line flags until SIGINT/SIGTERM: the routes go to stdout
@@ -17,7 +14,7 @@ export async function runSimulatorCli(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      profiles: { type: 'string', default: DEFAULT_PROFILES },
+      profiles: { type: 'string', default: PROFILE_FILES.default },
       host: { type: 'string', default: '127.0.0.1' },
       'base-port': { type: 'string', default: '2525' },
       output: { type: 'string' },

@@ -1,7 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { RelaisError } from '@relais/domain';
 import { describe, expect, it } from 'vitest';
-import { loadProfilesFile, matchesDomain, parseProfiles, parseProfilesFile } from './profile';
+import {
+  PROFILE_FILES,
+  loadProfilesFile,
+  matchesDomain,
+  parseProfiles,
+  parseProfilesFile,
+} from './profile';
 
 describe('provider profiles', () => {
   it('fills defaults so a profile needs only a name and domains', () => {
@@ -38,16 +43,26 @@ describe('provider profiles', () => {
     expect(matchesDomain('gmail.test', 'GMAIL.test')).toBe(true);
   });
 
-  it('loads the default profiles shipped with the package', async () => {
-    const file = await loadProfilesFile(
-      fileURLToPath(new URL('../profiles/default.yaml', import.meta.url)),
-    );
-    expect(file.providers.map((p) => p.name)).toEqual([
-      'gmail',
-      'outlook',
-      'yahoo',
-      'orange',
-      'strict',
-    ]);
+  it.each(Object.entries(PROFILE_FILES))(
+    'loads the %s profiles shipped with the package: the same five providers',
+    async (_name, path) => {
+      const file = await loadProfilesFile(path);
+      expect(file.providers.map((p) => p.name)).toEqual([
+        'gmail',
+        'outlook',
+        'yahoo',
+        'orange',
+        'strict',
+      ]);
+    },
+  );
+
+  it('keeps the demo profiles free of addresses that could only expire', async () => {
+    const file = await loadProfilesFile(PROFILE_FILES.demo);
+    for (const provider of file.providers) {
+      expect(provider.mailboxFullRate).toBe(0);
+      expect(provider.fullMailboxes).toEqual([]);
+      expect(provider.ratePerSecond).toBeNull();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import { RelaisError } from '@relais/domain';
 import { parse as parseYaml } from 'yaml';
@@ -75,6 +76,15 @@ export const ProfilesFileSchema = z.object({
 export type ProfilesFile = z.infer<typeof ProfilesFileSchema>;
 
 /** True when `domain` is covered by `pattern` (`*.x` covers subdomains of x, not x itself). */
+/**
+ * The profile files shipped with the package: `default` (providers as strict as the real
+ * ones) and `demo` (tuned for `relais demo`, see the file's header).
+ */
+export const PROFILE_FILES = {
+  default: fileURLToPath(new URL('../profiles/default.yaml', import.meta.url)),
+  demo: fileURLToPath(new URL('../profiles/demo.yaml', import.meta.url)),
+} as const;
+
 export function matchesDomain(pattern: string, domain: string): boolean {
   const name = domain.toLowerCase();
   if (pattern.startsWith('*.')) return name.endsWith(pattern.slice(1));
