@@ -4,8 +4,7 @@ import { campaignApi } from './api';
 import type { CampaignConfig } from './config';
 
 export { campaignConfigSchema, type CampaignConfig } from './config';
-export { apiRoutes, campaignApi, API_VERSION } from './api';
-export { buildOpenApi } from './http/openapi';
+export { apiRoutes, campaignApi, API_INFO, API_VERSION } from './api';
 export { openApiDocument } from './openapi-document';
 export { createTenant, createApiKey } from './adapters/tenants';
 export { launchDueCampaigns } from './adapters/campaigns';

@@ -1,7 +1,7 @@
 import type { Store } from '@relais/store';
 import { createLogger } from '@relais/telemetry';
-import { API_VERSION, apiRoutes } from './api';
-import { buildOpenApi } from './http/openapi';
+import { API_INFO, apiRoutes } from './api';
+import { buildOpenApi } from '@relais/http-api';
 
 /**
  * The document as served at /v1/openapi.json. Building it needs no database: routes only
@@ -14,5 +14,5 @@ export function openApiDocument(): Record<string, unknown> {
     },
   });
   const logger = createLogger({ service: 'openapi', level: 'silent' });
-  return buildOpenApi(apiRoutes({ store, logger }), API_VERSION);
+  return buildOpenApi(apiRoutes({ store, logger }), API_INFO);
 }

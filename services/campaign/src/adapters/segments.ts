@@ -6,7 +6,7 @@ import {
   type SegmentRule,
 } from '@relais/segments';
 import type { Queryable } from '@relais/store';
-import { InputError } from '../http/errors';
+import { InputError } from '@relais/http-api';
 
 /** A saved segment: a name and its rule document. */
 export interface Segment {

@@ -1,10 +1,9 @@
 import { z } from 'zod';
+import { id, isoDate } from '@relais/http-api';
 
-/** Shared pieces of the API's request and response schemas. */
+/** Pieces of the campaign API's request and response schemas; the generic ones are shared. */
 
-export const id = z.uuid();
-export const isoDate = z.iso.datetime({ offset: true });
-export const limitQuery = z.coerce.number().int().min(1).max(1000).default(100);
+export { id, isoDate, limitQuery, page } from '@relais/http-api';
 export const tagName = z
   .string()
   .min(1)
@@ -17,11 +16,6 @@ export const attributes = z
 export const purpose = z
   .string()
   .regex(/^[a-z][a-z0-9_-]{0,63}$/, 'purposes are lowercase identifiers, e.g. "marketing"');
-
-/** A page of results with the cursor of the next one. */
-export function page<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), next: z.string().nullable() });
-}
 
 export const contactView = z.object({
   id,

@@ -9,7 +9,7 @@ import {
   updateCampaign,
   type CampaignInput,
 } from '../adapters/campaigns';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import { id, isoDate } from '../http/schemas';
 import type { RouteDeps } from './context';
 

@@ -8,7 +8,7 @@ import {
   upsertContact,
 } from '../adapters/contacts';
 import { consentHistory, recordConsent } from '../adapters/consent';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import {
   attributes,
   contactView,

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { RelaisError } from '@relais/domain';
 import { importContacts } from '../import';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import { isoDate, purpose, tagName } from '../http/schemas';
 import type { RouteDeps } from './context';
 

@@ -1,4 +1,4 @@
-import type { Route } from '../http/route';
+import type { Route } from '@relais/http-api';
 import { campaignRoutes } from './campaigns';
 import { contactRoutes } from './contacts';
 import type { RouteDeps } from './context';

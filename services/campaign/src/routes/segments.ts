@@ -8,7 +8,7 @@ import {
   previewSegment,
   updateSegment,
 } from '../adapters/segments';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import { id, isoDate } from '../http/schemas';
 import type { RouteDeps } from './context';
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { addSuppression, listSuppressions, removeSuppression } from '../adapters/suppressions';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import { isoDate, limitQuery, page } from '../http/schemas';
 import type { RouteDeps } from './context';
 

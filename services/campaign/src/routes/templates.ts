@@ -9,7 +9,7 @@ import {
   renderPreview,
   replaceTemplate,
 } from '../adapters/templates';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import { attributes, id, isoDate } from '../http/schemas';
 import type { RouteDeps } from './context';
 

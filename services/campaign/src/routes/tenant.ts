@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { createApiKey, getTenant, listApiKeys, revokeApiKey } from '../adapters/tenants';
-import { defineRoute, type Route } from '../http/route';
+import { defineRoute, type Route } from '@relais/http-api';
 import { id, isoDate } from '../http/schemas';
 import type { RouteDeps } from './context';
 

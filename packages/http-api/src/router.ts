@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import type { Store } from '@relais/store';
 import type { Logger } from '@relais/telemetry';
-import { authenticate } from '../adapters/tenants';
+import { authenticate } from './api-keys';
 import { errorHandler } from './errors';
 import type { Route, TenantScope } from './route';
 import { parseInput } from './validate';
@@ -15,6 +15,17 @@ export function openApiPath(path: string): string {
   return path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 
+/** How a router logs and ends. */
+export interface RouterOptions {
+  /** The `event.action` of the log line a 5xx writes, from the owning service's registry. */
+  requestFailedAction: string;
+  /**
+   * Answer 404 for any path no route matched (default). A router that shares its mount
+   * point with another one says false and must be mounted before it, or it is never reached.
+   */
+  notFound?: boolean;
+}
+
 /**
  * Mounts every route below `/v1`: request id, authentication (unless public), input
  * validation, the handler, and one error handler that turns any failure into a JSON body.
@@ -22,13 +33,17 @@ export function openApiPath(path: string): string {
 export function buildRouter(
   routes: readonly Route[],
   deps: { store: Store; logger: Logger },
+  options: RouterOptions,
 ): Router {
   const router = Router();
   const json = express.json({ limit: JSON_LIMIT });
   router.use((_req: Request, res: Response, next: NextFunction) => {
-    const requestId = randomUUID();
-    res.locals['requestId'] = requestId;
-    res.set('X-Request-Id', requestId);
+    // Several routers on one mount point: the first one a request passes names it.
+    if (res.locals['requestId'] === undefined) {
+      const requestId = randomUUID();
+      res.locals['requestId'] = requestId;
+      res.set('X-Request-Id', requestId);
+    }
     next();
   });
   for (const route of routes) {
@@ -51,10 +66,12 @@ export function buildRouter(
     if (route.body && !route.rawBody) router[route.method](route.path, json, ...handlers);
     else router[route.method](route.path, ...handlers);
   }
-  router.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint.' } });
-  });
-  router.use(errorHandler(deps.logger));
+  if (options.notFound ?? true) {
+    router.use((_req: Request, res: Response) => {
+      res.status(404).json({ error: { code: 'NOT_FOUND', message: 'No such endpoint.' } });
+    });
+  }
+  router.use(errorHandler(deps.logger, options.requestFailedAction));
   return router;
 }
 

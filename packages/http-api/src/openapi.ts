@@ -76,8 +76,15 @@ const errorSchema = {
   },
 };
 
-/** The OpenAPI 3 document of the campaign API, generated from the route table. */
-export function buildOpenApi(routes: readonly Route[], version: string): JsonObject {
+/** What the document says about the API as a whole. */
+export interface ApiInfo {
+  title: string;
+  version: string;
+  description: string;
+}
+
+/** The OpenAPI 3 document of an API, generated from its route table. */
+export function buildOpenApi(routes: readonly Route[], info: ApiInfo): JsonObject {
   const paths: Record<string, Record<string, JsonObject>> = {};
   for (const route of routes) {
     const path = `/v1${openApiPath(route.path)}`;
@@ -126,12 +133,7 @@ export function buildOpenApi(routes: readonly Route[], version: string): JsonObj
   }
   return {
     openapi: '3.0.3',
-    info: {
-      title: 'relais campaign API',
-      version,
-      description:
-        "Contacts, consent, suppressions, segments, templates and campaigns of one tenant. Every request carries `Authorization: Bearer <API key>`; every query is scoped to the key's tenant, so another tenant's ids answer 404.",
-    },
+    info: { title: info.title, version: info.version, description: info.description },
     servers: [{ url: '/' }],
     security: [{ apiKey: [] }],
     components: {

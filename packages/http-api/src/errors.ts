@@ -119,8 +119,11 @@ function fromHttpLayer(error: unknown): RelaisError | undefined {
   return undefined;
 }
 
-/** The last middleware: every error becomes one JSON body and one log line. */
-export function errorHandler(logger: Logger): ErrorRequestHandler {
+/**
+ * The last middleware: every error becomes one JSON body, and a 5xx one log line with
+ * `event.action` = `failedAction`.
+ */
+export function errorHandler(logger: Logger, failedAction: string): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -136,7 +139,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (status >= 500) {
       logger.error(
         {
-          'event.action': 'campaign.request.failed',
+          'event.action': failedAction,
           err: relais.cause ?? relais,
           'error.code': relais.code,
           'http.request.method': req.method,
