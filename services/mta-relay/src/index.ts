@@ -31,12 +31,7 @@ export {
 export { createSmtpPools, type SmtpPoolOptions } from './adapters/smtp-pools';
 export { withPublishRetries } from './adapters/confirmed-publisher';
 export { onOutboundSend, type DeliveryAttempt } from './handlers/on-outbound-send';
-export {
-  BOUNCE_RULES,
-  classifyReply,
-  type BounceRule,
-  type DeliveryOutcome,
-} from './domain/classify-reply';
+export { classifyReply, type DeliveryOutcome } from './domain/classify-reply';
 export { parseReply, type SmtpReply } from './domain/reply';
 export {
   chooseExchange,

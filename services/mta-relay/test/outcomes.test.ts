@@ -42,7 +42,7 @@ describe('relay outcomes against the provider simulator', () => {
     expect(event?.type).toBe('delivery.bounced');
     expect(event?.data).toMatchObject({
       hard: true,
-      reason: 'unknown_user',
+      reason: 'userunknown',
       reply: { code: 550, enhanced: '5.1.1' },
     });
   });

@@ -11,13 +11,22 @@ describe('classifyReply', () => {
     ['450 mailbox busy', { kind: 'deferred', reason: 'temporary_failure' }],
     [
       '550 5.1.1 the email account does not exist',
-      { kind: 'bounced', reason: 'unknown_user', hard: true },
+      { kind: 'bounced', reason: 'userunknown', hard: true },
     ],
-    ['552 5.2.2 mailbox full', { kind: 'bounced', reason: 'mailbox_full', hard: false }],
-    ['550 5.7.26 unauthenticated email', { kind: 'bounced', reason: 'policy', hard: false }],
-    ['554 5.7.1 relay access denied', { kind: 'bounced', reason: 'policy', hard: false }],
-    ['552 5.3.4 message too large', { kind: 'bounced', reason: 'message_too_large', hard: false }],
-    ['550 mailbox unavailable', { kind: 'bounced', reason: 'permanent_failure', hard: true }],
+    ['552 5.2.2 mailbox full', { kind: 'bounced', reason: 'mailboxfull', hard: false }],
+    ['550 5.7.26 unauthenticated email', { kind: 'bounced', reason: 'authfailure', hard: false }],
+    ['554 5.7.1 relay access denied', { kind: 'bounced', reason: 'norelaying', hard: false }],
+    ['552 5.3.4 message too large', { kind: 'bounced', reason: 'mesgtoobig', hard: false }],
+    ['550 mailbox unavailable', { kind: 'bounced', reason: 'userunknown', hard: true }],
+    [
+      '556 5.1.10 recipient domain accepts no mail (null MX)',
+      { kind: 'bounced', reason: 'hostunknown', hard: true },
+    ],
+    [
+      '550 5.7.1 client host [192.0.2.1] blocked using zen.spamhaus.org',
+      { kind: 'bounced', reason: 'blocked', hard: false },
+    ],
+    ['554 transaction failed', { kind: 'bounced', reason: 'undefined', hard: false }],
   ])('classifies %s', (line, expected) => {
     expect(classifyReply(parseReply(line))).toMatchObject(expected);
   });
