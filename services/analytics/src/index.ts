@@ -1,0 +1,120 @@
+import type { Handler } from '@relais/bus';
+import type { Envelope, MessageType } from '@relais/domain';
+import type { Platform } from '@relais/platform';
+import { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
+import { analyticsApi } from './api';
+import type { AnalyticsSettings } from './config';
+import { acknowledge } from './handlers/acknowledge';
+import { completeCampaigns } from './handlers/complete-campaigns';
+import { onDeliveryBounced } from './handlers/on-delivery-bounced';
+import { onDeliveryDeferred } from './handlers/on-delivery-deferred';
+import { onDeliveryDelivered } from './handlers/on-delivery-delivered';
+import { onDeliveryExpired } from './handlers/on-delivery-expired';
+import type { AnalyticsLogEvent } from './log-events';
+import type { AnalyticsPorts } from './ports';
+
+export {
+  analyticsConfigSchema,
+  analyticsSettingsSchema,
+  type AnalyticsConfig,
+  type AnalyticsSettings,
+} from './config';
+export { ANALYTICS_API_INFO, analyticsApi, analyticsOpenApi, analyticsRoutes } from './api';
+export { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
+export { campaignStatsView } from './handlers/get-campaign-stats';
+export {
+  completeCampaigns,
+  onDeliveryBounced,
+  onDeliveryDeferred,
+  onDeliveryDelivered,
+  onDeliveryExpired,
+};
+export {
+  COUNTERS,
+  counterShard,
+  outcomeOf,
+  type Counter,
+  type DeliveryEvent,
+  type Outcome,
+} from './domain/outcomes';
+export { MESSAGE_STATES, campaignFigures, type MessageState } from './domain/stats';
+export { ANALYTICS_LOG_EVENTS, type AnalyticsLogEvent } from './log-events';
+export type * from './ports';
+
+/** The queue (under the platform namespace) bound to every event and every `campaign.*`. */
+export function analyticsQueue(namespace: string): string {
+  return `${namespace}.analytics.events`;
+}
+
+/**
+ * Starts analytics on a platform: the event consumer, the completion sweep and the stats
+ * API on `/v1` of the platform's HTTP app. Call it BEFORE `startCampaign` on the same
+ * platform: the campaign router answers 404 for every path it does not know.
+ *
+ * Every type that can reach the queue has a handler (one without would be dead-lettered).
+ * On shutdown the consumer stops taking work and the sweep timer stops; a running sweep
+ * and running handlers are waited for in the drain phase.
+ */
+export async function startAnalytics(
+  platform: Platform,
+  settings: AnalyticsSettings & { namespace: string },
+): Promise<void> {
+  const { runtime, logger } = platform;
+  const store = createSqlAnalyticsStore(platform.store);
+  runtime.app.use('/v1', analyticsApi({ store: platform.store, logger }));
+
+  const base: Omit<AnalyticsPorts, 'logger'> = { store, counterShards: settings.counterShards };
+  const run =
+    <T extends MessageType>(
+      handler: (envelope: Envelope<T>, ports: AnalyticsPorts) => Promise<void>,
+    ): Handler<T> =>
+    (envelope, { logger: messageLogger }) =>
+      runtime.trackInFlight(handler(envelope, { ...base, logger: messageLogger }));
+  const subscription = await platform.bus.subscribe(
+    analyticsQueue(settings.namespace),
+    {
+      'delivery.delivered': run(onDeliveryDelivered),
+      'delivery.deferred': run(onDeliveryDeferred),
+      'delivery.bounced': run(onDeliveryBounced),
+      'delivery.expired': run(onDeliveryExpired),
+      'feedback.complained': run(acknowledge),
+      'suppression.added': run(acknowledge),
+      'engagement.opened': run(acknowledge),
+      'engagement.clicked': run(acknowledge),
+      'engagement.unsubscribed': run(acknowledge),
+      'campaign.launched': run(acknowledge),
+      'campaign.paused': run(acknowledge),
+      'campaign.resumed': run(acknowledge),
+      'campaign.cancelled': run(acknowledge),
+      'campaign.completed': run(acknowledge),
+    },
+    { prefetch: settings.prefetch },
+  );
+  runtime.onShutdown('analytics consumer', () => subscription.cancel(), 'intake');
+
+  let sweeping: Promise<unknown> | undefined;
+  const tick = () => {
+    if (sweeping || runtime.stopping) return;
+    sweeping = runtime
+      .trackInFlight(completeCampaigns({ store, logger }))
+      .catch((error: unknown) => {
+        logger.warn(
+          { 'event.action': 'analytics.completion_failed' satisfies AnalyticsLogEvent, err: error },
+          'completion sweep failed; retrying next tick',
+        );
+      })
+      .finally(() => {
+        sweeping = undefined;
+      });
+  };
+  const timer = setInterval(tick, settings.completionInterval);
+  timer.unref();
+  runtime.onShutdown(
+    'analytics completion sweep',
+    async () => {
+      clearInterval(timer);
+      await sweeping;
+    },
+    'intake',
+  );
+}

@@ -1,0 +1,57 @@
+import type { CampaignId, TenantId } from '@relais/domain';
+import type { Logger } from '@relais/telemetry';
+import type { Outcome } from './domain/outcomes';
+import type { CampaignFigures } from './domain/stats';
+
+/** What recording one delivery outcome did. */
+export type RecordResult =
+  /** The message moved to the outcome's state (and its counter, if any, was incremented). */
+  | { kind: 'moved'; campaignId: CampaignId }
+  /**
+   * The message exists but was already past this outcome (final, or not yet dispatched):
+   * a duplicate or late event. Counters that count every event were still incremented.
+   */
+  | { kind: 'ignored'; campaignId: CampaignId; state: string }
+  /** No message with this id for this tenant (a transactional send, or another tenant's). */
+  | { kind: 'unknown' };
+
+/** A campaign the completion sweep marked completed. */
+export interface CompletedCampaign {
+  tenantId: TenantId;
+  campaignId: CampaignId;
+}
+
+/** A campaign's stats as the API returns them. */
+export interface CampaignStats extends CampaignFigures {
+  campaignId: CampaignId;
+  status: string;
+  finishedAt: Date | null;
+}
+
+/**
+ * The data this service reads and writes. Every write is one transaction; none holds a
+ * lock across calls.
+ */
+export interface AnalyticsStore {
+  /**
+   * Applies a delivery outcome to its message row (guarded on the states it may come from)
+   * and increments the campaign counters, in one transaction.
+   */
+  recordOutcome(tenantId: TenantId, outcome: Outcome, shard: number): Promise<RecordResult>;
+  /**
+   * Completes every `sending` campaign whose recipients are resolved and none of whose
+   * messages is still in flight, each in one transaction with its `campaign.completed`
+   * in the outbox. Guarded on the status, so concurrent sweeps complete a campaign once.
+   */
+  completeFinishedCampaigns(): Promise<CompletedCampaign[]>;
+  /** The stats of a campaign of this tenant; undefined for an unknown or foreign id. */
+  campaignStats(tenantId: TenantId, campaignId: CampaignId): Promise<CampaignStats | undefined>;
+}
+
+/** Everything an analytics handler needs. */
+export interface AnalyticsPorts {
+  store: AnalyticsStore;
+  /** Rows each campaign counter is split over. */
+  counterShards: number;
+  logger: Logger;
+}
