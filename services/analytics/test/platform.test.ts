@@ -188,9 +188,27 @@ describe.each(kernels)('analytics on the $name platform', (kernel) => {
       }),
     ];
     for (const envelope of others) await bus.publish(envelope);
-    // A marker published last on the same queue: once it moved the message, the rest was handled.
     await bus.publish(deliveryEvent('delivery.expired', tenantId, messageId, campaignId));
 
+    // Settled as acked by the analytics consumer, per type: handled, not dead-lettered.
+    const ackedTypes = async () => {
+      const metrics = await platform.metrics.getMetricsAsJSON();
+      const consumed = metrics.find((m) => m.name.endsWith('bus_consumed_total'));
+      return new Set(
+        (consumed?.values ?? [])
+          .filter(
+            (v) =>
+              v.labels['queue'] === `${namespace}.analytics.events` &&
+              v.labels['outcome'] === 'acked' &&
+              v.value > 0,
+          )
+          .map((v) => String(v.labels['type'])),
+      );
+    };
+    await waitFor(async () => {
+      const acked = await ackedTypes();
+      return others.every((envelope) => acked.has(envelope.type));
+    });
     await waitFor(async () => (await messageRow(store, messageId)).state === 'expired');
     expect(deadLettered).toEqual([]);
   });
