@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // The `relais` command: the entry point of every relais process. It owns nothing itself;
 // each subcommand is a composition root (see ./commands).
+import { demo } from './commands/demo';
 import { dns } from './commands/dns';
+import { service } from './commands/service';
 import { simulator } from './commands/simulator';
 import { tenants } from './commands/tenants';
 import { up } from './commands/up';
@@ -12,6 +14,11 @@ commands:
   up [--check-config]   run the platform in one process (embedded unless AMQP_URL and
                         DATABASE_URL are set); --check-config prints the effective
                         configuration with secrets redacted and exits
+  service <name>        run one service (campaign, segmentation, dispatcher, mta-relay,
+                        bounce-processor, analytics): the distributed shape
+  demo [--recipients N] [--exit] [--json]
+                        seed a tenant, send a campaign to the provider simulator, show
+                        progress and a checked summary (npm start runs this)
   tenants create --name N
                         create a tenant and print its first API key (once)
   dns --domain D (--generate DIR | --rsa-key F --ed25519-key F)
@@ -24,6 +31,12 @@ const [command, ...rest] = process.argv.slice(2);
 switch (command) {
   case 'up':
     await up(rest);
+    break;
+  case 'service':
+    await service(rest);
+    break;
+  case 'demo':
+    await demo(rest);
     break;
   case 'dns':
     dns(rest);

@@ -11,6 +11,7 @@ import {
   spawnTs,
   type ChildRun,
 } from '@relais/testing';
+import { testIdentity } from './identity';
 
 const entry = fileURLToPath(new URL('../src/main.ts', import.meta.url));
 const dataDirs: string[] = [];
@@ -75,6 +76,24 @@ describe('relais up (embedded)', () => {
     expect(run.lines.some((l) => l.includes('runtime.shutdown.completed'))).toBe(true);
   });
 
+  it('refuses distributed mode without a sending identity, before connecting', async () => {
+    // Nothing listens on port 1: the refusal must come before any connection attempt.
+    const run = startUp({
+      AMQP_URL: 'amqp://127.0.0.1:1',
+      DATABASE_URL: 'postgres://127.0.0.1:1/relais',
+    });
+    const { code, stderr } = await run.exited;
+    expect(code).toBe(2);
+    for (const variable of [
+      'DISPATCHER__SENDING_DOMAIN',
+      'DISPATCHER__BOUNCE_SECRET',
+      'DISPATCHER__DKIM__RSA__PRIVATE_KEY',
+      'DISPATCHER__DKIM__ED25519__PRIVATE_KEY',
+    ]) {
+      expect(stderr).toContain(variable);
+    }
+  });
+
   it('refuses to start on bad configuration, listing every problem, before connecting', async () => {
     const run = startUp({
       DATA_DIR: freshDataDir(),
@@ -114,7 +133,11 @@ describe.runIf(rabbit.available && postgres.available)('relais up (distributed)'
     const vhost = await createTestVhost();
     const schema = await createTestSchema();
     try {
-      const run = startUp({ AMQP_URL: vhost.url, DATABASE_URL: schema.url });
+      const run = startUp({
+        AMQP_URL: vhost.url,
+        DATABASE_URL: schema.url,
+        ...testIdentity().env,
+      });
       const port = await boundPort(run);
       const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
       expect(await ready.json()).toEqual({ status: 'ready', checks: { bus: 'ok', store: 'ok' } });

@@ -1,27 +1,205 @@
+import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
-import { kernelConfigSchema, withModeCheck, type KernelConfig } from '@relais/config';
+import { analyticsSettingsSchema, startAnalytics } from '@relais/analytics';
+import { bounceSettingsSchema, startBounceProcessor } from '@relais/bounce-processor';
+import { relaisWorkQueues } from '@relais/bus';
+import { kernelConfigSchema, mode, withModeCheck, type KernelConfig } from '@relais/config';
+import { RelaisError } from '@relais/domain';
 import { campaignConfigSchema, startCampaign } from '@relais/campaign';
+import {
+  dispatcherSettingsSchema,
+  startDispatcher,
+  type DispatcherHandle,
+  type DispatcherSettings,
+} from '@relais/dispatcher';
+import { relaySettingsSchema, startRelay, type StaticRoute } from '@relais/mta-relay';
 import type { Platform } from '@relais/platform';
 import { segmentationSettingsSchema, startSegmentation } from '@relais/segmentation';
+import type { CliLogEvent } from '../log-events';
+
+/** The services `relais service <name>` can run, in the order `relais up` starts them. */
+export const SERVICE_NAMES = [
+  'campaign',
+  'segmentation',
+  'dispatcher',
+  'mta-relay',
+  'bounce-processor',
+  'analytics',
+] as const;
+
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export function isServiceName(name: string): name is ServiceName {
+  return (SERVICE_NAMES as readonly string[]).includes(name);
+}
+
+// Identity settings a production dispatcher must be given; embedded mode invents them.
+const IDENTITY_KEYS = {
+  sendingDomain: true,
+  bounceDomain: true,
+  bounceSecret: true,
+  unsubscribeBaseUrl: true,
+  unsubscribeSecret: true,
+} as const;
 
 /**
- * The settings of every service that runs inside `relais up`, each under its own key
- * (env `CAMPAIGN__SCHEDULER_INTERVAL`, `SEGMENTATION__BATCH_SIZE`…).
+ * The settings of every service, each under its own key (env `CAMPAIGN__SCHEDULER_INTERVAL`,
+ * `DISPATCHER__SENDING_DOMAIN`, `RELAY__ROUTES`…). `relais up` and `relais service <name>`
+ * read the same variables, so one environment serves either shape.
  */
 export function platformConfigSchema() {
   return withModeCheck(
     kernelConfigSchema({ httpPort: 8080 }).extend({
       campaign: campaignConfigSchema.prefault({}),
       segmentation: segmentationSettingsSchema.prefault({}),
+      dispatcher: dispatcherSettingsSchema.partial(IDENTITY_KEYS).prefault({}),
+      relay: relaySettingsSchema.prefault({}),
+      bounces: bounceSettingsSchema.prefault({}),
+      analytics: analyticsSettingsSchema.prefault({}),
     }),
   );
 }
 
 export type PlatformConfig = z.output<ReturnType<typeof platformConfigSchema>>;
 
-/** Starts every service that has landed on one platform: the embedded (or all-in-one) shape. */
-export async function startServices(platform: Platform, config: PlatformConfig): Promise<void> {
+/** How a host (`relais up`, `relais demo`, a test) wants the services started. */
+export interface ServicesOptions {
+  /** Start only these; default: all of them. */
+  only?: readonly ServiceName[];
+  /**
+   * Static routes tried before the configured ones, e.g. the embedded simulator's. In
+   * embedded mode the relay looks up no MX: these and the configured routes are all it uses.
+   */
+  relayRoutes?: readonly StaticRoute[];
+  /** Deliver through static routes only, even in distributed mode (the demo's simulator). */
+  routesOnly?: boolean;
+  /** From `prepareServices`; resolved here when absent. */
+  dispatcher?: ResolvedDispatcherSettings;
+}
+
+/** What the started services tell their host. */
+export interface StartedServices {
+  readonly started: readonly ServiceName[];
+  /** Set when the dispatcher runs: the DKIM public keys receivers must be able to find. */
+  readonly dispatcher?: DispatcherHandle;
+}
+
+/** The dispatcher's settings, and which identity settings embedded mode made up. */
+export interface ResolvedDispatcherSettings {
+  settings: DispatcherSettings;
+  invented: string[];
+}
+
+/**
+ * The dispatcher's identity: as configured, or in embedded mode invented for this process
+ * (random token secrets: links and VERP addresses of an earlier run stop verifying; DKIM
+ * keys generated in memory). Distributed mode refuses to start without them (keys
+ * included), naming the variables to set. Pure, so hosts call it before connecting.
+ */
+export function dispatcherSettingsOf(config: PlatformConfig): ResolvedDispatcherSettings {
+  const given = config.dispatcher;
+  const missing = Object.keys(IDENTITY_KEYS)
+    .filter((key) => given[key as keyof typeof IDENTITY_KEYS] === undefined)
+    .map((key) => `DISPATCHER__${screamingSnake(key)}`);
+  if (mode(config) === 'distributed') {
+    // A key generated in one process could never be published in DNS.
+    for (const algorithm of ['rsa', 'ed25519'] as const) {
+      if (given.dkim[algorithm].privateKey === undefined) {
+        missing.push(`DISPATCHER__DKIM__${algorithm.toUpperCase()}__PRIVATE_KEY`);
+      }
+    }
+    if (missing.length > 0) {
+      throw new RelaisError('CONFIG_INVALID', `distributed mode needs ${missing.join(', ')}`, {
+        details: { missing: missing.join(', ') },
+      });
+    }
+  }
+  return {
+    invented: missing,
+    settings: {
+      ...given,
+      sendingDomain: given.sendingDomain ?? 'mail.relais.test',
+      bounceDomain: given.bounceDomain ?? 'bounces.relais.test',
+      bounceSecret: given.bounceSecret ?? randomBytes(32).toString('hex'),
+      unsubscribeBaseUrl: given.unsubscribeBaseUrl ?? 'https://links.relais.test',
+      unsubscribeSecret: given.unsubscribeSecret ?? randomBytes(32).toString('hex'),
+    },
+  };
+}
+
+/**
+ * Checks what can be checked before any connection opens (the dispatcher's identity);
+ * throws CONFIG_INVALID. Pass the result to `startServices`.
+ */
+export function prepareServices(
+  config: PlatformConfig,
+  only: readonly ServiceName[] = SERVICE_NAMES,
+): ServicesOptions {
+  return only.includes('dispatcher')
+    ? { only, dispatcher: dispatcherSettingsOf(config) }
+    : { only };
+}
+
+function screamingSnake(key: string): string {
+  return key.replace(/[A-Z]/g, (letter) => `_${letter}`).toUpperCase();
+}
+
+/**
+ * Starts the chosen services on one platform: all of them for `relais up` (the embedded or
+ * all-in-one shape), one for `relais service <name>`.
+ */
+export async function startServices(
+  platform: Platform,
+  config: PlatformConfig,
+  options: ServicesOptions = {},
+): Promise<StartedServices> {
   const kernel: KernelConfig = config;
-  startCampaign(platform, config.campaign);
-  await startSegmentation(platform, { ...kernel, ...config.segmentation });
+  const wanted = new Set<ServiceName>(options.only ?? SERVICE_NAMES);
+  const started = SERVICE_NAMES.filter((name) => wanted.has(name));
+  let dispatcher: DispatcherHandle | undefined;
+
+  // Before campaign: both routers live under /v1, and campaign's answers 404 to the rest.
+  if (wanted.has('analytics')) {
+    await startAnalytics(platform, { ...config.analytics, namespace: config.namespace });
+  }
+  if (wanted.has('campaign')) startCampaign(platform, config.campaign);
+  if (wanted.has('segmentation')) {
+    await startSegmentation(platform, { ...kernel, ...config.segmentation });
+  }
+  if (wanted.has('dispatcher')) {
+    const resolved = options.dispatcher ?? dispatcherSettingsOf(config);
+    if (resolved.invented.length > 0) {
+      platform.logger.warn(
+        {
+          'event.action': 'relais.embedded_identity' satisfies CliLogEvent,
+          relais: { invented: resolved.invented.join(',') },
+        },
+        'embedded mode: sending identity not configured, using relais.test names and per-process secrets',
+      );
+    }
+    dispatcher = await startDispatcher(platform, { ...kernel, ...resolved.settings });
+    // The routing policy may name pools no relay has declared yet; a message published to
+    // an outbound key without its queue would be lost.
+    await platform.bus.declare(
+      relaisWorkQueues(config.namespace, dispatcher.pools).filter((queue) =>
+        queue.name.startsWith(`${config.namespace}.relay.`),
+      ),
+    );
+  }
+  if (wanted.has('mta-relay')) {
+    // Embedded mode is for trying relais out: it must never send real mail.
+    const routesOnly = options.routesOnly === true || platform.mode === 'embedded';
+    const pools = new Set([...config.relay.pools, ...(dispatcher?.pools ?? [])]);
+    await startRelay(platform, {
+      ...config.relay,
+      namespace: config.namespace,
+      pools: [...pools],
+      routes: [...(options.relayRoutes ?? []), ...config.relay.routes],
+      mxLookup: routesOnly ? false : config.relay.mxLookup,
+    });
+  }
+  if (wanted.has('bounce-processor')) {
+    await startBounceProcessor(platform, { ...config.bounces, namespace: config.namespace });
+  }
+  return { started, ...(dispatcher === undefined ? {} : { dispatcher }) };
 }
