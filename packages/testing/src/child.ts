@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 
 /** A child process whose stdout lines a test can wait on. */
 export interface ChildRun {
+  /** The node process itself (no wrapper), for sampling its CPU and memory. */
+  readonly pid: number;
   /** Every stdout line so far. */
   readonly lines: string[];
   /** Resolves with the first stdout line for which `match` holds (or rejects after `timeoutMs`). */
@@ -61,6 +63,7 @@ export function spawnTs(entry: string, options: SpawnOptions): ChildRun {
     });
   });
   return {
+    pid: child.pid ?? -1,
     lines,
     waitForLine: (match, timeoutMs = 30_000) => {
       const seen = lines.find(match);
