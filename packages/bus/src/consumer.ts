@@ -58,7 +58,8 @@ export interface ConsumerSettings {
   transport: Transport;
   logger: Logger;
   metrics: BusMetrics;
-  dedupe: DedupeStore;
+  /** Undefined when the handlers record processed envelope ids themselves (`dedupe: 'handler'`). */
+  dedupe: DedupeStore | undefined;
   namespace: string;
   retryTiersMs: readonly number[];
   maxAttempts: number;
@@ -294,19 +295,22 @@ export function createDeliveryProcessor(
         ? retry(delivery, failure, attempt, envelope)
         : deadLetter(delivery, failure, attempt, envelope);
     };
-    let duplicate: boolean;
-    try {
-      const seen = settings.dedupe.has(settings.consumerName, envelope.id);
-      // The in-memory store answers synchronously: no promise, no extra microtask turn.
-      duplicate = typeof seen === 'boolean' ? seen : await seen;
-    } catch (error) {
-      // A dedupe store that is down (a database) fails like the handler would: delayed retry.
-      return fail(error);
-    }
-    if (duplicate) {
-      delivery.ack();
-      metrics.consumed(queue, envelope.type, 'duplicate');
-      return;
+    const dedupe = settings.dedupe;
+    if (dedupe !== undefined) {
+      let duplicate: boolean;
+      try {
+        const seen = dedupe.has(settings.consumerName, envelope.id);
+        // The in-memory store answers synchronously: no promise, no extra microtask turn.
+        duplicate = typeof seen === 'boolean' ? seen : await seen;
+      } catch (error) {
+        // A dedupe store that is down (a database) fails like the handler would: delayed retry.
+        return fail(error);
+      }
+      if (duplicate) {
+        delivery.ack();
+        metrics.consumed(queue, envelope.type, 'duplicate');
+        return;
+      }
     }
     if (delivery.deliveryCount >= settings.deliveryLimit) {
       // Each earlier delivery died with its consumer; the broker's own limit would drop it
@@ -326,20 +330,22 @@ export function createDeliveryProcessor(
       return fail(error);
     }
     metrics.handlerSeconds(queue, envelope.type, (performance.now() - started) / 1000);
-    try {
-      const added = settings.dedupe.add(settings.consumerName, envelope.id);
-      if (added !== undefined) await added;
-    } catch (error) {
-      // The work is done; failing it now would run it twice. Only a redelivery can slip through.
-      logger.warn(
-        {
-          err: error,
-          'event.action': 'bus.dedupe.record_failed',
-          'relais.queue': queue,
-          'relais.envelope_id': envelope.id,
-        },
-        'dedupe record failed',
-      );
+    if (dedupe !== undefined) {
+      try {
+        const added = dedupe.add(settings.consumerName, envelope.id);
+        if (added !== undefined) await added;
+      } catch (error) {
+        // The work is done; failing it now would run it twice. Only a redelivery can slip through.
+        logger.warn(
+          {
+            err: error,
+            'event.action': 'bus.dedupe.record_failed',
+            'relais.queue': queue,
+            'relais.envelope_id': envelope.id,
+          },
+          'dedupe record failed',
+        );
+      }
     }
     delivery.ack();
     metrics.consumed(queue, envelope.type, 'acked');

@@ -243,6 +243,40 @@ describe('MessageBus consuming', () => {
     expect(fake.published[0]).toMatchObject({ exchange: 'ns.retry.1000ms', routingKey: 'ns.work' });
   });
 
+  it("never calls the dedupe store with dedupe: 'handler', and calls it by default", async () => {
+    const calls: string[] = [];
+    const dedupe = {
+      has: (consumer: string, id: string) => {
+        calls.push(`has ${consumer} ${id}`);
+        return Promise.resolve(false);
+      },
+      add: (consumer: string, id: string) => {
+        calls.push(`add ${consumer} ${id}`);
+        return Promise.resolve();
+      },
+    };
+    const handled: string[] = [];
+    const fake = recordingTransport();
+    const bus = new MessageBus({ transport: fake.transport, logger, namespace: 'ns', dedupe });
+    const handlers: HandlerMap = {
+      'delivery.delivered': async (envelope) => void handled.push(envelope.id),
+    };
+
+    await bus.subscribe('ns.own', handlers, { dedupe: 'handler', consumerName: 'own' });
+    const own = delivered();
+    // The same envelope twice: the runtime no longer filters it, the handler must.
+    expect(await fake.deliver({ body: encodeEnvelope(own) })).toEqual(['ack']);
+    expect(await fake.deliver({ body: encodeEnvelope(own) })).toEqual(['ack']);
+    expect(handled).toEqual([own.id, own.id]);
+    expect(calls).toEqual([]);
+
+    await bus.subscribe('ns.store', handlers, { consumerName: 'store' });
+    const stored = delivered();
+    expect(await fake.deliver({ body: encodeEnvelope(stored) })).toEqual(['ack']);
+    expect(calls).toEqual([`has store ${stored.id}`, `add store ${stored.id}`]);
+    expect(handled).toEqual([own.id, own.id, stored.id]);
+  });
+
   it('gives the handler a logger scoped to the message and its trace', async () => {
     const lines: Record<string, unknown>[] = [];
     const destination = new Writable({

@@ -46,6 +46,16 @@ export interface SubscribeOptions {
   prefetch?: number;
   /** Dedupe scope; default the queue name. */
   consumerName?: string;
+  /**
+   * Who skips envelopes this consumer already processed. `'store'` (default): the runtime
+   * asks the bus's DedupeStore before the handler and records the id after it (two store
+   * round trips per delivery when the store is a database). `'handler'`: the runtime never
+   * touches the DedupeStore; the handler records the envelope id itself in the transaction
+   * that holds its effect (`claimInbox` from @relais/store, or a set-based insert into
+   * `inbox` for a batch) and returns without effect when the id was already recorded.
+   * Stronger too: the effect and the record commit together.
+   */
+  dedupe?: 'store' | 'handler';
 }
 
 /** Options of one publish. */
@@ -175,7 +185,7 @@ export class MessageBus {
       transport: this.transport,
       logger: this.logger,
       metrics: this.metrics,
-      dedupe: this.dedupe,
+      dedupe: options.dedupe === 'handler' ? undefined : this.dedupe,
       namespace: this.namespace,
       retryTiersMs: this.retryTiersMs,
       maxAttempts: this.maxAttempts,
