@@ -7,10 +7,16 @@ import { z } from 'zod';
  */
 export const analyticsSettingsSchema = z.object({
   /**
-   * Events handled at once. Each is one short transaction on one message row and one
-   * counter shard, so dozens run side by side without waiting on each other.
+   * Events delivered to this process before it acknowledges any: the pool micro-batches
+   * are drawn from. At least `batchSize`, or batches never fill.
    */
-  prefetch: z.number().int().min(1).max(256).default(32),
+  prefetch: z.number().int().min(1).max(1000).default(256),
+  /**
+   * Most delivery events recorded in one transaction (one claim, one guarded UPDATE, one
+   * counter upsert for all of them). A batch is whatever arrived in the same tick or while
+   * the previous one was committing, up to this size.
+   */
+  batchSize: z.number().int().min(1).max(1000).default(256),
   /**
    * How often campaigns with nothing left in flight are marked completed: the delay between
    * a campaign's last outcome and its `campaign.completed`.

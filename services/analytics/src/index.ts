@@ -10,6 +10,7 @@ import { onDeliveryBounced } from './handlers/on-delivery-bounced';
 import { onDeliveryDeferred } from './handlers/on-delivery-deferred';
 import { onDeliveryDelivered } from './handlers/on-delivery-delivered';
 import { onDeliveryExpired } from './handlers/on-delivery-expired';
+import { createOutcomeBatcher } from './outcome-batcher';
 import type { AnalyticsLogEvent } from './log-events';
 import type { AnalyticsPorts } from './ports';
 
@@ -21,6 +22,7 @@ export {
 } from './config';
 export { ANALYTICS_API_INFO, analyticsApi, analyticsOpenApi, analyticsRoutes } from './api';
 export { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
+export { createOutcomeBatcher, type OutcomeBatcher } from './outcome-batcher';
 export { campaignStatsView } from './handlers/get-campaign-stats';
 export {
   completeCampaigns,
@@ -35,6 +37,7 @@ export {
   outcomeOf,
   type Counter,
   type DeliveryEvent,
+  type DeliveryEventType,
   type Outcome,
 } from './domain/outcomes';
 export { MESSAGE_STATES, campaignFigures, type MessageState } from './domain/stats';
@@ -63,7 +66,14 @@ export async function startAnalytics(
   const store = createSqlAnalyticsStore(platform.store);
   runtime.app.use('/v1', analyticsApi({ store: platform.store, logger }));
 
-  const base: Omit<AnalyticsPorts, 'logger'> = { store, counterShards: settings.counterShards };
+  const queue = analyticsQueue(settings.namespace);
+  // The inbox consumer is the queue name, as the bus's store-backed dedupe recorded it.
+  const outcomes = createOutcomeBatcher({ store, consumer: queue, batchSize: settings.batchSize });
+  const base: Omit<AnalyticsPorts, 'logger'> = {
+    store,
+    outcomes,
+    counterShards: settings.counterShards,
+  };
   const run =
     <T extends MessageType>(
       handler: (envelope: Envelope<T>, ports: AnalyticsPorts) => Promise<void>,
@@ -71,7 +81,7 @@ export async function startAnalytics(
     (envelope, { logger: messageLogger }) =>
       runtime.trackInFlight(handler(envelope, { ...base, logger: messageLogger }));
   const subscription = await platform.bus.subscribe(
-    analyticsQueue(settings.namespace),
+    queue,
     {
       'delivery.delivered': run(onDeliveryDelivered),
       'delivery.deferred': run(onDeliveryDeferred),
@@ -88,9 +98,13 @@ export async function startAnalytics(
       'campaign.cancelled': run(acknowledge),
       'campaign.completed': run(acknowledge),
     },
-    { prefetch: settings.prefetch },
+    // Delivery events claim their envelope ids in their batch's transaction; the other
+    // types do nothing, so a redelivery of one is harmless.
+    { prefetch: settings.prefetch, consumerName: queue, dedupe: 'handler' },
   );
   runtime.onShutdown('analytics consumer', () => subscription.cancel(), 'intake');
+  // The handlers waiting on a batch are tracked in flight; this leaves no immediate behind.
+  runtime.onShutdown('analytics outcome batcher', () => outcomes.close(), 'drain');
 
   let sweeping: Promise<unknown> | undefined;
   const tick = () => {

@@ -1,4 +1,4 @@
-import type { CampaignId, TenantId } from '@relais/domain';
+import type { CampaignId, EnvelopeId, TenantId } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import type { Outcome } from './domain/outcomes';
 import type { CampaignFigures } from './domain/stats';
@@ -13,7 +13,24 @@ export type RecordResult =
    */
   | { kind: 'ignored'; campaignId: CampaignId; state: string }
   /** No message with this id for this tenant (a transactional send, or another tenant's). */
-  | { kind: 'unknown' };
+  | { kind: 'unknown' }
+  /** This consumer already processed the envelope (a redelivery): nothing was done. */
+  | { kind: 'duplicate' };
+
+/** One delivery event as the store records it. */
+export interface OutcomeEvent {
+  /** Claimed in the `inbox` table in the same transaction: a redelivery does nothing. */
+  envelopeId: EnvelopeId;
+  tenantId: TenantId;
+  outcome: Outcome;
+  /** The `campaign_counters` shard its increments go to. */
+  shard: number;
+}
+
+/** Where a handler hands its delivery event; resolves once the event is committed. */
+export interface OutcomeRecorder {
+  record(event: OutcomeEvent): Promise<RecordResult>;
+}
 
 /** A campaign the completion sweep marked completed. */
 export interface CompletedCampaign {
@@ -34,10 +51,14 @@ export interface CampaignStats extends CampaignFigures {
  */
 export interface AnalyticsStore {
   /**
-   * Applies a delivery outcome to its message row (guarded on the states it may come from)
-   * and increments the campaign counters, in one transaction.
+   * Records a batch of delivery events in ONE transaction: claims their envelope ids for
+   * `consumer` in `inbox` (already claimed → `duplicate`), applies each outcome to its
+   * message row guarded on the states it may come from — events of one message in the
+   * order given, so the result equals applying them one by one — and increments the
+   * campaign counters. Results are in the order of `events`. Throws (and commits nothing)
+   * when the transaction fails.
    */
-  recordOutcome(tenantId: TenantId, outcome: Outcome, shard: number): Promise<RecordResult>;
+  recordOutcomes(consumer: string, events: readonly OutcomeEvent[]): Promise<RecordResult[]>;
   /**
    * Completes every `sending` campaign whose recipients are resolved and none of whose
    * messages is still in flight, each in one transaction with its `campaign.completed`
@@ -51,6 +72,8 @@ export interface AnalyticsStore {
 /** Everything an analytics handler needs. */
 export interface AnalyticsPorts {
   store: AnalyticsStore;
+  /** The micro-batcher delivery events go through. */
+  outcomes: OutcomeRecorder;
   /** Rows each campaign counter is split over. */
   counterShards: number;
   logger: Logger;

@@ -12,6 +12,7 @@ import { migrateKernel, openStore, type Queryable, type Store } from '@relais/st
 import { createLogger } from '@relais/telemetry';
 import { createTestSchema, probe } from '@relais/testing';
 import { createSqlAnalyticsStore } from '../src/adapters/sql-analytics-store';
+import { createOutcomeBatcher } from '../src/outcome-batcher';
 import type { AnalyticsPorts } from '../src/ports';
 
 export const logger = createLogger({ service: 'analytics-test', level: 'silent' });
@@ -67,7 +68,13 @@ export async function openMigrated(
 
 /** Handler ports over the real SQL adapter. */
 export function portsFor(store: Store, counterShards = 16): AnalyticsPorts {
-  return { store: createSqlAnalyticsStore(store), counterShards, logger };
+  const analytics = createSqlAnalyticsStore(store);
+  const outcomes = createOutcomeBatcher({
+    store: analytics,
+    consumer: 'analytics-test',
+    batchSize: 256,
+  });
+  return { store: analytics, outcomes, counterShards, logger };
 }
 
 /** A tenant and a working API key for it. */

@@ -1,26 +1,43 @@
 import { createEnvelope, type CampaignId, type TenantId } from '@relais/domain';
 import { enqueueOutbox, type Queryable, type Store } from '@relais/store';
 import { campaignFigures } from '../domain/stats';
-import type { Counter, Outcome } from '../domain/outcomes';
-import type { AnalyticsStore, CompletedCampaign, RecordResult } from '../ports';
+import type { Counter } from '../domain/outcomes';
+import type { AnalyticsStore, CompletedCampaign, OutcomeEvent, RecordResult } from '../ports';
+
+// Set-based statements: a batch of events costs the same few round trips as one event.
+// Arrays travel as one parameter each and are unnested side by side (same length).
+
+/** Claims envelope ids for a consumer; the ids that come back were not processed before. */
+const CLAIM = `
+INSERT INTO inbox (consumer, envelope_id)
+SELECT $1, unnest($2::uuid[])
+ON CONFLICT DO NOTHING
+RETURNING envelope_id`;
 
 /**
- * The guarded move: only from the states the outcome allows, so a duplicate or a late
- * event changes nothing and returns no row. `final_at` keeps its first value.
+ * The guarded move of several messages (each at most once per statement): only from the
+ * states the outcome allows, so a duplicate or a late event changes nothing and returns no
+ * row. `final_at` keeps its first value; the tenant guard keeps another tenant's id inert.
  */
-const MOVE_MESSAGE = `
-UPDATE messages
-SET state = $3, attempts = attempts + 1, last_reason = coalesce($4, last_reason),
-    final_at = CASE WHEN $5::boolean THEN coalesce(final_at, now()) ELSE final_at END,
+const MOVE_MESSAGES = `
+UPDATE messages m
+SET state = v.state, attempts = m.attempts + 1, last_reason = coalesce(v.reason, m.last_reason),
+    final_at = CASE WHEN v.final THEN coalesce(m.final_at, now()) ELSE m.final_at END,
     updated_at = now()
-WHERE id = $1 AND tenant_id = $2 AND state = ANY($6::text[])
-RETURNING campaign_id`;
+FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::boolean[])
+  AS v(id, tenant_id, state, reason, final)
+WHERE m.id = v.id AND m.tenant_id = v.tenant_id AND m.state = ANY($6::text[])
+RETURNING m.id, m.campaign_id`;
 
-const FIND_MESSAGE = `SELECT campaign_id, state FROM messages WHERE id = $1 AND tenant_id = $2`;
+const FIND_MESSAGES = `
+SELECT m.id, m.tenant_id, m.campaign_id, m.state
+FROM messages m
+JOIN unnest($1::uuid[], $2::uuid[]) AS v(id, tenant_id)
+  ON m.id = v.id AND m.tenant_id = v.tenant_id`;
 
 const INCREMENT = `
 INSERT INTO campaign_counters (campaign_id, counter, shard, value)
-VALUES ($1, $2, $3, 1)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::smallint[], $4::bigint[])
 ON CONFLICT (campaign_id, counter, shard)
 DO UPDATE SET value = campaign_counters.value + EXCLUDED.value`;
 
@@ -52,43 +69,168 @@ SELECT state, count(*) AS count FROM messages WHERE campaign_id = $1 GROUP BY st
 const COUNTER_SUMS = `
 SELECT counter, sum(value) AS value FROM campaign_counters WHERE campaign_id = $1 GROUP BY counter`;
 
-async function increment(
+// uuid columns come back lowercase; envelopes may carry either case.
+const key = (id: string): string => id.toLowerCase();
+
+/** A message row as seen by the events of one batch. */
+interface Found {
+  campaignId: CampaignId;
+  state: string;
+}
+
+/**
+ * Applies already-claimed events in one transaction. Events of one message are applied in
+ * successive statements in their order (round k holds the k-th event of each message), so
+ * a deferral then a delivery of the same message in one batch ends delivered, exactly as
+ * one by one. Events of different messages commute: each touches its own row, and
+ * counters are sums.
+ */
+async function applyOutcomes(
   tx: Queryable,
-  campaignId: CampaignId,
-  counter: Counter | null,
-  shard: number,
-): Promise<void> {
-  if (counter !== null) await tx.query(INCREMENT, [campaignId, counter, shard]);
+  events: readonly OutcomeEvent[],
+): Promise<RecordResult[]> {
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  events.forEach((event, index) => {
+    const messageKey = key(event.outcome.messageId);
+    const round = seen.get(messageKey) ?? 0;
+    seen.set(messageKey, round + 1);
+    (rounds[round] ??= []).push(index);
+  });
+
+  const moved = new Map<number, CampaignId>();
+  for (const round of rounds) {
+    // Outcomes share their `from` states today; grouping keeps that a property of the data.
+    const byFrom = new Map<string, number[]>();
+    for (const index of round) {
+      const from = events[index]!.outcome.from.join(',');
+      const group = byFrom.get(from);
+      if (group === undefined) byFrom.set(from, [index]);
+      else group.push(index);
+    }
+    for (const group of byFrom.values()) {
+      // Rows in message id order, so concurrent batches tend to lock alike; a deadlock that
+      // slips through aborts one batch, whose events the bus retries.
+      group.sort((a, b) =>
+        compare(key(events[a]!.outcome.messageId), key(events[b]!.outcome.messageId)),
+      );
+      const outcomes = group.map((index) => events[index]!);
+      const { rows } = await tx.query<{ id: string; campaign_id: CampaignId }>(MOVE_MESSAGES, [
+        outcomes.map((e) => e.outcome.messageId),
+        outcomes.map((e) => e.tenantId),
+        outcomes.map((e) => e.outcome.state),
+        outcomes.map((e) => e.outcome.reason),
+        outcomes.map((e) => e.outcome.final),
+        outcomes[0]!.outcome.from,
+      ]);
+      const byMessage = new Map(
+        group.map((index) => [key(events[index]!.outcome.messageId), index]),
+      );
+      for (const row of rows) {
+        const index = byMessage.get(key(row.id));
+        if (index !== undefined) moved.set(index, row.campaign_id);
+      }
+    }
+  }
+
+  // Events that moved nothing: a known message past this outcome, or an unknown one.
+  const stale = events.flatMap((event, index) => (moved.has(index) ? [] : [event]));
+  const found = new Map<string, Found>();
+  if (stale.length > 0) {
+    const { rows } = await tx.query<{
+      id: string;
+      tenant_id: string;
+      campaign_id: CampaignId;
+      state: string;
+    }>(FIND_MESSAGES, [stale.map((e) => e.outcome.messageId), stale.map((e) => e.tenantId)]);
+    for (const row of rows) {
+      found.set(`${key(row.id)} ${key(row.tenant_id)}`, {
+        campaignId: row.campaign_id,
+        state: row.state,
+      });
+    }
+  }
+
+  const increments = new Map<
+    string,
+    { campaignId: CampaignId; counter: Counter; shard: number; value: number }
+  >();
+  const count = (campaignId: CampaignId, counter: Counter | null, shard: number): void => {
+    if (counter === null) return;
+    const id = `${campaignId} ${counter} ${shard}`;
+    const entry = increments.get(id);
+    if (entry === undefined) increments.set(id, { campaignId, counter, shard, value: 1 });
+    else entry.value += 1;
+  };
+  const results = events.map((event, index): RecordResult => {
+    const { outcome, shard } = event;
+    const campaignId = moved.get(index);
+    if (campaignId !== undefined) {
+      count(campaignId, outcome.countOnTransition, shard);
+      count(campaignId, outcome.countAlways, shard);
+      return { kind: 'moved', campaignId };
+    }
+    const row = found.get(`${key(outcome.messageId)} ${key(event.tenantId)}`);
+    if (row === undefined) return { kind: 'unknown' };
+    count(row.campaignId, outcome.countAlways, shard);
+    return { kind: 'ignored', campaignId: row.campaignId, state: row.state };
+  });
+
+  if (increments.size > 0) {
+    // One upsert per batch; rows in key order so concurrent replicas lock them alike.
+    const rows = [...increments.values()].sort(
+      (a, b) =>
+        compare(key(a.campaignId), key(b.campaignId)) ||
+        compare(a.counter, b.counter) ||
+        a.shard - b.shard,
+    );
+    await tx.query(INCREMENT, [
+      rows.map((r) => r.campaignId),
+      rows.map((r) => r.counter),
+      rows.map((r) => r.shard),
+      rows.map((r) => r.value),
+    ]);
+  }
+  return results;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The AnalyticsStore of relais' PostgreSQL data model (either store driver). */
 export function createSqlAnalyticsStore(store: Store): AnalyticsStore {
   return {
-    recordOutcome: (tenantId, outcome: Outcome, shard) =>
-      store.transaction(async (tx): Promise<RecordResult> => {
-        const moved = await tx.query<{ campaign_id: CampaignId }>(MOVE_MESSAGE, [
-          outcome.messageId,
-          tenantId,
-          outcome.state,
-          outcome.reason,
-          outcome.final,
-          outcome.from,
-        ]);
-        const campaignId = moved.rows[0]?.campaign_id;
-        if (campaignId !== undefined) {
-          await increment(tx, campaignId, outcome.countOnTransition, shard);
-          await increment(tx, campaignId, outcome.countAlways, shard);
-          return { kind: 'moved', campaignId };
+    recordOutcomes: async (consumer, events) => {
+      const results: (RecordResult | undefined)[] = events.map(() => undefined);
+      // The same envelope twice in one batch (a redelivery racing its original): the first
+      // copy is the candidate, the others are duplicates whatever the claim says.
+      const candidates = new Map<string, number>();
+      events.forEach((event, index) => {
+        const id = key(event.envelopeId);
+        if (candidates.has(id)) results[index] = { kind: 'duplicate' };
+        else candidates.set(id, index);
+      });
+      if (candidates.size === 0) return results as RecordResult[];
+      return store.transaction(async (tx) => {
+        const ids = [...candidates.keys()].sort(compare);
+        const claimed = await tx.query<{ envelope_id: string }>(CLAIM, [consumer, ids]);
+        const fresh = new Set(claimed.rows.map((row) => key(row.envelope_id)));
+        const live: number[] = [];
+        for (const [id, index] of candidates) {
+          if (fresh.has(id)) live.push(index);
+          else results[index] = { kind: 'duplicate' };
         }
-        const found = await tx.query<{ campaign_id: CampaignId; state: string }>(FIND_MESSAGE, [
-          outcome.messageId,
-          tenantId,
-        ]);
-        const row = found.rows[0];
-        if (row === undefined) return { kind: 'unknown' };
-        await increment(tx, row.campaign_id, outcome.countAlways, shard);
-        return { kind: 'ignored', campaignId: row.campaign_id, state: row.state };
-      }),
+        // Arrival order: the order of a message's events is what the rounds preserve.
+        live.sort((a, b) => a - b);
+        const applied = await applyOutcomes(
+          tx,
+          live.map((index) => events[index]!),
+        );
+        live.forEach((index, i) => (results[index] = applied[i]));
+        return results as RecordResult[];
+      });
+    },
 
     completeFinishedCampaigns: async () => {
       const { rows } = await store.query<{ id: CampaignId }>(FINISHED_CAMPAIGNS);

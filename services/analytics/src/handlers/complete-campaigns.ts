@@ -7,7 +7,7 @@ import type { AnalyticsPorts } from '../ports';
  * Returns how many were completed.
  */
 export async function completeCampaigns(
-  ports: Omit<AnalyticsPorts, 'counterShards'>,
+  ports: Pick<AnalyticsPorts, 'store' | 'logger'>,
 ): Promise<number> {
   const completed = await ports.store.completeFinishedCampaigns();
   for (const { tenantId, campaignId } of completed) {

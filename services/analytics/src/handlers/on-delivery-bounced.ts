@@ -7,5 +7,5 @@ export async function onDeliveryBounced(
   envelope: Envelope<'delivery.bounced'>,
   ports: AnalyticsPorts,
 ): Promise<void> {
-  await recordOutcome(envelope.tenantId, { type: envelope.type, data: envelope.data }, ports);
+  await recordOutcome(envelope, { type: envelope.type, data: envelope.data }, ports);
 }

@@ -7,5 +7,5 @@ export async function onDeliveryExpired(
   envelope: Envelope<'delivery.expired'>,
   ports: AnalyticsPorts,
 ): Promise<void> {
-  await recordOutcome(envelope.tenantId, { type: envelope.type, data: envelope.data }, ports);
+  await recordOutcome(envelope, { type: envelope.type, data: envelope.data }, ports);
 }

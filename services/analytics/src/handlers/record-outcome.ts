@@ -1,21 +1,27 @@
-import type { TenantId } from '@relais/domain';
+import type { Envelope } from '@relais/domain';
 import { counterShard, outcomeOf, type DeliveryEvent } from '../domain/outcomes';
 import type { AnalyticsLogEvent } from '../log-events';
 import type { AnalyticsPorts } from '../ports';
 
 /**
- * What every delivery event does: one transaction that moves the message (if the event is
- * not stale) and counts it. Duplicates and out-of-order events are expected and harmless,
- * so they are not logged; a message nobody knows is worth one line.
+ * What every delivery event does: hands its outcome to the batcher, which claims the
+ * envelope, moves the message (if the event is not stale) and counts it in one transaction
+ * with the other events of its batch, and resolves once that committed. Duplicates and
+ * out-of-order events are expected and harmless, so they are not logged; a message nobody
+ * knows is worth one line.
  */
 export async function recordOutcome(
-  tenantId: TenantId,
+  envelope: Pick<Envelope, 'id' | 'tenantId'>,
   event: DeliveryEvent,
   ports: AnalyticsPorts,
 ): Promise<void> {
   const outcome = outcomeOf(event);
-  const shard = counterShard(outcome.messageId, ports.counterShards);
-  const result = await ports.store.recordOutcome(tenantId, outcome, shard);
+  const result = await ports.outcomes.record({
+    envelopeId: envelope.id,
+    tenantId: envelope.tenantId,
+    outcome,
+    shard: counterShard(outcome.messageId, ports.counterShards),
+  });
   if (result.kind === 'unknown') {
     ports.logger.info(
       {
