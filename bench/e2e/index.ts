@@ -176,7 +176,8 @@ async function runMode(mode: string, sink: SmtpSink): Promise<ModeResult> {
   const common = {
     HTTP_HOST: '127.0.0.1',
     HTTP_PORT: '0',
-    LOG_LEVEL: 'warn',
+    // info: the port each process bound is in its runtime.started line.
+    LOG_LEVEL: 'info',
     NAMESPACE: uniqueName('e2e'),
     RELAY__ROUTES: JSON.stringify([
       { pattern: '*.bench.test', host: '127.0.0.1', port: sink.port },
