@@ -277,6 +277,43 @@ export function defineOutboxCases(ctx: ContractContext): void {
       expect(await dedupe.has('campaign', id)).toBe(false);
     });
 
+    it('answers calls made together with one statement each, every caller its own answer', async () => {
+      const dedupe = createStoreDedupe(store);
+      const ids = Array.from({ length: 40 }, () => randomUUID());
+      await Promise.all(ids.slice(0, 20).map((id) => dedupe.add('relay', id)));
+      const statements: string[] = [];
+      const counting = createStoreDedupe({
+        query: (sql: string, params?: unknown[]) => {
+          statements.push(sql);
+          return store.query(sql, params);
+        },
+      } as typeof store);
+      const answers = await Promise.all(
+        ids.map((id, i) => counting.has('relay', i % 2 === 0 ? id.toUpperCase() : id)),
+      );
+      expect(answers).toEqual(ids.map((_, i) => i < 20));
+      expect(statements).toHaveLength(1);
+      await Promise.all(ids.map((id) => counting.add('relay', id)));
+      expect(statements).toHaveLength(2);
+      expect(await Promise.all(ids.map((id) => dedupe.has('relay', id)))).toEqual(
+        ids.map(() => true),
+      );
+      expect(await dedupe.has('analytics', ids[0]!)).toBe(false);
+    });
+
+    it('rejects every caller of a statement that fails, and recovers on the next', async () => {
+      let fail = true;
+      const flaky = createStoreDedupe({
+        query: (sql: string, params?: unknown[]) =>
+          fail ? Promise.reject(new Error('connection lost')) : store.query(sql, params),
+      } as typeof store);
+      const ids = [randomUUID(), randomUUID()];
+      const results = await Promise.allSettled(ids.map((id) => flaky.has('relay', id)));
+      expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+      fail = false;
+      expect(await Promise.all(ids.map((id) => flaky.has('relay', id)))).toEqual([false, false]);
+    });
+
     it('claims an envelope once inside the handler transaction', async () => {
       const id = randomUUID();
       expect(await store.transaction((tx) => claimInbox(tx, 'dispatcher', id))).toBe(true);
