@@ -46,6 +46,13 @@ const recipients = numberArg('--recipients', 100_000);
 const dispatchers = numberArg('--dispatchers', 1);
 const modesArg = process.argv.find((arg) => arg.startsWith('--modes='))?.slice(8);
 const modes = (modesArg ?? 'distributed,embedded').split(',');
+// BENCH_PROFILE=dispatcher,mta-relay writes a V8 CPU profile of those processes to
+// BENCH_PROFILE_DIR (default /tmp/relais-e2e-profiles) when they exit.
+const profiled = new Set((process.env['BENCH_PROFILE'] ?? '').split(',').filter(Boolean));
+const profileDir = process.env['BENCH_PROFILE_DIR'] ?? join(tmpdir(), 'relais-e2e-profiles');
+// One folder per process: the tsx loader's worker thread writes a profile of its own.
+const nodeArgsFor = (name: string) =>
+  profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
 
 interface ModeResult {
   mode: string;
@@ -212,6 +219,7 @@ async function runMode(mode: string, sink: SmtpSink): Promise<ModeResult> {
       for (const name of names) {
         const run = spawnTs(CLI, {
           args: ['service', name.split('#')[0]!],
+          nodeArgs: nodeArgsFor(name),
           env,
           killAfterMs: 6 * 3600_000,
         });

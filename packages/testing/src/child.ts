@@ -15,6 +15,8 @@ export interface ChildRun {
 
 export interface SpawnOptions {
   args: string[];
+  /** Flags for node itself, before the entry (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
   cwd?: string;
   env?: Record<string, string | undefined>;
   killAfterMs?: number;
@@ -25,7 +27,8 @@ export interface SpawnOptions {
  * directly rather than through the tsx CLI's relay) and collects its output.
  */
 export function spawnTs(entry: string, options: SpawnOptions): ChildRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...options.args], {
+  const nodeArgs = [...(options.nodeArgs ?? []), '--import', 'tsx', entry, ...options.args];
+  const child = spawn(process.execPath, nodeArgs, {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
