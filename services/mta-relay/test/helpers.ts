@@ -3,6 +3,7 @@ import { MessageBus, createMemoryTransport, relaisWorkQueues, type Transport } f
 import { createEnvelope, type Envelope, type MessageType } from '@relais/domain';
 import {
   startSimulator,
+  type DnsResolver,
   type ProviderProfileInput,
   type Simulator,
   type SimulatorRoute,
@@ -55,6 +56,8 @@ export interface HarnessOptions {
   transport?: () => Promise<Transport>;
   /** Wraps the memory transport (to fail or hold publishes, watch acks). */
   wrapTransport?: (transport: Transport, namespace: string) => Transport;
+  /** Where the simulator looks DKIM keys up; default: no keys. */
+  dkimResolver?: DnsResolver;
 }
 
 const TENANT = randomUUID();
@@ -99,7 +102,11 @@ export function outboundSend(
 
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const namespace = uniqueName('relay').replace(/_/g, '-');
-  const simulator = await startSimulator({ profiles: options.profiles, logger: silentLogger });
+  const simulator = await startSimulator({
+    profiles: options.profiles,
+    logger: silentLogger,
+    ...(options.dkimResolver === undefined ? {} : { dkimResolver: options.dkimResolver }),
+  });
   const base =
     options.transport === undefined ? createMemoryTransport() : await options.transport();
   const transport = options.wrapTransport?.(base, namespace) ?? base;

@@ -4,6 +4,8 @@
  * `node --import tsx test/throughput.ts [messages] [connections] [prefetch]`. With
  * `SIMULATOR_PORT` set, sends to a simulator already listening there (its own process,
  * serving fast.test), so the relay and the SMTP server do not share one event loop.
+ * Prints messages/s and CPU µs per message (user + system of this process) for both runs;
+ * without `SIMULATOR_PORT` the CPU figures include the in-process simulator's share.
  */
 import { createTransport } from 'nodemailer';
 import { outboundSend, plainMessage, routeOf, startHarness, waitFor } from './helpers';
@@ -27,9 +29,12 @@ const harness = await startHarness({
   }),
 });
 const envelopes = Array.from({ length: total }, (_, i) => outboundSend(`u${i}@fast.test`));
+const cpuMicros = (usage: NodeJS.CpuUsage): number => usage.user + usage.system;
 const started = performance.now();
+const relayCpu = process.cpuUsage();
 await Promise.all(envelopes.map((envelope) => harness.bus.publish(envelope)));
 await waitFor(() => harness.events.length >= total, 600_000);
+const relayCpuMicros = cpuMicros(process.cpuUsage(relayCpu));
 const relaySeconds = (performance.now() - started) / 1000;
 const delivered = harness.events.filter((event) => event.type === 'delivery.delivered').length;
 
@@ -49,6 +54,7 @@ const pool = createTransport({
 });
 const raws = envelopes.map((envelope) => Buffer.from(plainMessage(envelope.data.rcptTo)));
 const directStarted = performance.now();
+const directCpu = process.cpuUsage();
 await Promise.all(
   envelopes.map((envelope, i) =>
     pool.sendMail({
@@ -57,6 +63,7 @@ await Promise.all(
     }),
   ),
 );
+const directCpuMicros = cpuMicros(process.cpuUsage(directCpu));
 const directSeconds = (performance.now() - directStarted) / 1000;
 pool.close();
 await harness.close();
@@ -68,6 +75,8 @@ console.log(
     prefetch,
     delivered,
     relayPerSecond: Math.round(total / relaySeconds),
+    relayCpuMicrosPerMessage: Math.round(relayCpuMicros / total),
     nodemailerPoolPerSecond: Math.round(total / directSeconds),
+    nodemailerPoolCpuMicrosPerMessage: Math.round(directCpuMicros / total),
   }),
 );

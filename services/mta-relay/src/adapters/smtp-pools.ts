@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
-import { createTransport, type Transporter } from 'nodemailer';
+import { domainToASCII } from 'node:url';
+import type MailMessage from 'nodemailer/lib/mailer/mail-message';
+import SMTPPool, { type SentMessageInfo } from 'nodemailer/lib/smtp-pool';
 import type { Logger } from '@relais/telemetry';
 import type { Destination } from '../domain/destination';
 import { parseReply, type SmtpReply } from '../domain/reply';
@@ -21,7 +23,7 @@ export interface SmtpPoolOptions {
 }
 
 interface PoolEntry {
-  transport: Transporter;
+  pool: SMTPPool;
   inFlight: number;
   lastUsedMs: number;
 }
@@ -35,9 +37,14 @@ interface SmtpFailure {
 }
 
 /**
- * nodemailer's pooled SMTP transport, one pool per destination host:port. A pool keeps at
- * most `maxConnectionsPerDestination` connections open and queues the rest of that
+ * nodemailer's SMTP connection pool, one per destination host:port. A pool keeps at most
+ * `maxConnectionsPerDestination` connections open and queues the rest of that
  * destination's messages, so a slow destination only ever holds its own senders.
+ *
+ * Messages go to the pool itself, not through `createTransport().sendMail`: that layer
+ * builds a MailComposer/MimeNode per message (random boundary, random Message-ID when the
+ * data carries none, a PassThrough → LastNewline `stream.pipeline` with its AbortController)
+ * only to stream back the prebuilt bytes it was given. See `queuedMail`.
  */
 export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
   const now = options.now ?? Date.now;
@@ -48,8 +55,7 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
     const key = `${destination.host}:${destination.port}`;
     let entry = pools.get(key);
     if (entry === undefined) {
-      const transport = createTransport({
-        pool: true,
+      const pool = new SMTPPool({
         host: destination.host,
         port: destination.port,
         name,
@@ -70,7 +76,7 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
       });
       // Failures reach each send's promise; an 'error' event without a listener would
       // crash the process instead, so it is logged here (once, with no address in it).
-      transport.on('error', (error) => {
+      pool.on('error', (error) => {
         options.logger.warn(
           {
             err: error,
@@ -80,7 +86,7 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
           'smtp pool failed',
         );
       });
-      entry = { transport, inFlight: 0, lastUsedMs: now() };
+      entry = { pool, inFlight: 0, lastUsedMs: now() };
       pools.set(key, entry);
     }
     return entry;
@@ -91,7 +97,7 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
     for (const [key, entry] of pools) {
       if (entry.inFlight === 0 && entry.lastUsedMs <= cutoff) {
         pools.delete(key);
-        entry.transport.close();
+        entry.pool.close();
       }
     }
   };
@@ -102,26 +108,69 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
     async send(destination, mail: OutgoingMail): Promise<SmtpReply> {
       const entry = poolFor(destination);
       entry.inFlight += 1;
-      try {
-        const info = (await entry.transport.sendMail({
-          envelope: { from: mail.mailFrom, to: [mail.rcptTo] },
-          raw: mail.raw,
-        })) as { response?: unknown };
-        return parseReply(typeof info.response === 'string' ? info.response : '250 accepted');
-      } catch (error) {
-        return replyOfFailure(error as SmtpFailure);
-      } finally {
-        entry.inFlight -= 1;
-        entry.lastUsedMs = now();
-      }
+      // The pool calls back exactly once: sent, refused, failed, or drained by close().
+      const reply = await new Promise<SmtpReply>((resolve) => {
+        entry.pool.send(queuedMail(mail), (error, info) => {
+          resolve(
+            error !== null
+              ? replyOfFailure(error)
+              : parseReply(typeof info?.response === 'string' ? info.response : '250 accepted'),
+          );
+        });
+      });
+      entry.inFlight -= 1;
+      entry.lastUsedMs = now();
+      return reply;
     },
     async close() {
       clearInterval(sweeper);
       const entries = [...pools.values()];
       pools.clear();
-      for (const entry of entries) entry.transport.close();
+      for (const entry of entries) entry.pool.close();
     },
   };
+}
+
+/**
+ * The message in the shape nodemailer's pool reads a queued mail in: `getEnvelope` and
+ * `createReadStream` for the SMTP transaction, `messageId`/`getHeader('message-id')` for its
+ * log lines only (logging is off, so no Message-ID is looked up: the header stays the
+ * one in `raw`), and `data` for the per-message options this relay never sets (DSN,
+ * REQUIRETLS, abort signal). `createReadStream` hands over the Buffer itself:
+ * `SMTPConnection.send` writes a Buffer straight into its dot-stuffing stream, which also
+ * ends the data with the CRLF a message without a final line break lacks, exactly the bytes
+ * the MimeNode route produced, so DKIM signatures still verify.
+ */
+function queuedMail(mail: OutgoingMail): MailMessage<SentMessageInfo> {
+  const from = envelopeAddress(mail.mailFrom);
+  const to = envelopeAddress(mail.rcptTo);
+  const queued = {
+    data: {},
+    message: {
+      // A fresh object per call: SMTPConnection writes its transaction state into it.
+      getEnvelope: () => ({ from, to: [to] }),
+      getHeader: () => '',
+      messageId: () => '',
+      createReadStream: () => mail.raw,
+    },
+  };
+  return queued as unknown as MailMessage<SentMessageInfo>;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * An envelope address as nodemailer's address parsing left it for the wire: an
+ * internationalised domain as its A-label when the local part is ASCII (else the whole
+ * address stays UTF-8 and needs SMTPUTF8). ASCII addresses, nearly all of them, pass as is.
+ */
+function envelopeAddress(address: string): string {
+  if (!NON_ASCII.test(address)) return address;
+  const at = address.lastIndexOf('@');
+  const local = address.slice(0, at);
+  if (at < 0 || NON_ASCII.test(local)) return address;
+  const domain = domainToASCII(address.slice(at + 1));
+  return domain === '' ? address : `${local}@${domain}`;
 }
 
 /**
