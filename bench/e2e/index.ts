@@ -103,7 +103,35 @@ async function started(run: ChildRun, what: string): Promise<number> {
   return port;
 }
 
-async function api(base: string, key: string, method: string, path: string, payload?: unknown) {
+async function api(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  payload?: unknown,
+): Promise<Record<string, unknown>> {
+  // Embedded mode runs PGlite on the event loop: while it resolves 100k recipients the
+  // server's keep-alive timer can expire under a request already sent on the reused
+  // socket, which then resets. A GET is safe to repeat, as any client would.
+  if (method === 'GET') {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await request(base, key, method, path, payload);
+      } catch (error) {
+        if (!(error instanceof TypeError) || attempt === 3) throw error;
+      }
+    }
+  }
+  return request(base, key, method, path, payload);
+}
+
+async function request(
+  base: string,
+  key: string,
+  method: string,
+  path: string,
+  payload?: unknown,
+): Promise<Record<string, unknown>> {
   const response = await fetch(`${base}/v1${path}`, {
     method,
     headers: {
@@ -241,7 +269,25 @@ async function runMode(mode: string, sink: SmtpSink): Promise<ModeResult> {
     sampler.start(new Map([...children].map(([name, run]) => [name, run.pid])));
     const startedAt = performance.now();
     await api(base, key, 'POST', `/campaigns/${campaignId}/launch`, {});
-    const delivered = await untilFinal(base, key, campaignId);
+    // A process that dies mid-run fails the benchmark with its own last words.
+    const died = Promise.race(
+      [...children].map(([name, run]) =>
+        run.exited.then(({ code, signal, stderr }) => {
+          throw new Error(`${name} exited (${code ?? signal}) mid-run: ${stderr.slice(-3000)}`);
+        }),
+      ),
+    );
+    const delivered = await Promise.race([untilFinal(base, key, campaignId), died]).catch(
+      async (error: unknown) => {
+        // A request may fail first when the process died: wait for its exit to say why.
+        await Promise.race([died, new Promise((resolve) => setTimeout(resolve, 2000))]).catch(
+          (death: unknown) => {
+            throw death;
+          },
+        );
+        throw error;
+      },
+    );
     const seconds = (performance.now() - startedAt) / 1000;
     const processes = sampler.stop();
     return {
