@@ -1,8 +1,10 @@
 export * from './dkim';
+export * from './feedback';
 export * from './policy';
 export * from './profile';
 export * from './random';
 export * from './replies';
+export * from './reports';
 export * from './simulator';
 export type { ProviderStats } from './stats';
 export type { ReceivedMessage, Refused } from './provider-server';

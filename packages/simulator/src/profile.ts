@@ -20,6 +20,14 @@ const latency = z.union([
     .refine((range) => range.min <= range.max, 'latencyMs.min must not exceed latencyMs.max'),
 ]);
 
+/** The bounce styles the simulator writes (see `buildDsn`); the `rfc3464-*` ones are RFC 3464 reports. */
+export const ASYNC_BOUNCE_FORMATS = ['rfc3464-postfix', 'gmail', 'exchange', 'exim'] as const;
+export type AsyncBounceFormat = (typeof ASYNC_BOUNCE_FORMATS)[number];
+
+/** Why a later bounce happens, in Sisimai's reason names; each maps to one status and reply. */
+export const ASYNC_BOUNCE_REASONS = ['userunknown', 'mailboxfull', 'spamdetected'] as const;
+export type AsyncBounceReason = (typeof ASYNC_BOUNCE_REASONS)[number];
+
 /**
  * How one simulated mailbox provider behaves. Profiles are data so the demo, integration
  * tests and future scenarios (async bounces, complaints, adaptive throttling) only write
@@ -49,6 +57,24 @@ export const ProviderProfileSchema = z.object({
     .positive()
     .default(10 * 1024 * 1024),
   maxRecipientsPerMessage: z.number().int().positive().default(100),
+  asyncBounceRate: rate.default(0),
+  asyncBounceDelayMs: latency.default({ min: 5_000, max: 60_000 }),
+  /** null: chosen from the provider's name (gmail → gmail, outlook/hotmail → exchange). */
+  asyncBounceFormat: z.enum(ASYNC_BOUNCE_FORMATS).nullable().default(null),
+  asyncBounceReasons: z.array(z.enum(ASYNC_BOUNCE_REASONS)).min(1).default(['userunknown']),
+  complaintRate: rate.default(0),
+  complaintDelayMs: latency.default({ min: 10_000, max: 120_000 }),
+  feedback: z
+    .object({
+      /** null: `fbl@<domain of the message's MAIL FROM>`. */
+      address: z
+        .string()
+        .regex(/^[^@\s]+@[^@\s]+$/, 'an address like fbl@bounces.test')
+        .nullable()
+        .default(null),
+      userAgent: z.string().min(1).default('relais-simulator/1.0'),
+    })
+    .default({ address: null, userAgent: 'relais-simulator/1.0' }),
 });
 
 /** A validated provider profile with every default filled in. */

@@ -4,15 +4,30 @@ import { join } from 'node:path';
 import { RelaisError } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import { createDkimKeyStore, type DkimCheck, type DnsResolver } from './dkim';
+import { classifyFeedback, createSmtpMailSender, type MailSender } from './feedback';
 import { ProviderPolicy } from './policy';
-import { parseProfiles, type ProviderProfile, type ProviderProfileInput } from './profile';
+import {
+  parseProfiles,
+  type AsyncBounceFormat,
+  type AsyncBounceReason,
+  type ProviderProfile,
+  type ProviderProfileInput,
+} from './profile';
 import {
   ProviderServer,
   type ProviderServerPorts,
   type ReceivedMessage,
   type Refused,
 } from './provider-server';
-import { systemClock, type Clock, type Random } from './random';
+import { deriveSeed, seededRandom, systemClock, type Clock, type Random } from './random';
+import {
+  bounceFormatOf,
+  bounceStatusOf,
+  buildArf,
+  buildDsn,
+  headerValue,
+  type BuiltReport,
+} from './reports';
 import type { ProviderStats } from './stats';
 
 /** How to start a simulator. */
@@ -38,6 +53,37 @@ export interface SimulatorOptions {
   idleTimeoutMs?: number;
   /** On close, sessions still open are cut after this long; default 1 s. */
   closeTimeoutMs?: number;
+  /**
+   * Where later bounces (DSNs) and complaints (ARF) are delivered over SMTP: the bounce
+   * processor's inbound listener. Absent: they are only emitted as events and kept in memory.
+   */
+  returnPath?: { host: string; port: number };
+  /** Replaces the SMTP sender built from `returnPath` (tests, in-process delivery). */
+  mailSender?: MailSender;
+}
+
+/** A later bounce or complaint about one recipient of an accepted message. */
+export interface FeedbackReport {
+  kind: 'bounce' | 'complaint';
+  provider: string;
+  /** The simulator's id of the accepted message (`AcceptedMessage.id`). */
+  acceptedId: string;
+  /** The Message-ID header of the original message, or null when it had none. */
+  originalMessageId: string | null;
+  recipient: string;
+  /** The original MAIL FROM (the VERP return path). */
+  returnPath: string;
+  /** '' for a DSN: the null sender. */
+  envelopeFrom: string;
+  envelopeTo: string;
+  format: AsyncBounceFormat | 'arf';
+  /** A bounce reason (Sisimai's names) or `abuse` for a complaint. */
+  reason: AsyncBounceReason | 'abuse';
+  /** The DSN status (`5.1.1`), null for a complaint. */
+  status: string | null;
+  /** True when it went out over SMTP; false when there is no `returnPath` to send to. */
+  delivered: boolean;
+  raw: Buffer;
 }
 
 /** A static route for the relay: recipients matching `pattern` go to host:port. */
@@ -65,7 +111,13 @@ export type SimulatorEvent =
   /** One RCPT TO was refused (rate limit, unknown user, mailbox full, greylisting, …). */
   | ({ type: 'recipient.refused' } & Refused)
   /** A whole message was refused after DATA (temp failure, size, DKIM required). */
-  | ({ type: 'message.refused' } & Refused);
+  | ({ type: 'message.refused' } & Refused)
+  /** A later bounce (DSN) was generated and, with `returnPath`, delivered. */
+  | { type: 'bounce.sent'; report: FeedbackReport }
+  /** A complaint (ARF report) was generated and, with `returnPath`, delivered. */
+  | { type: 'complaint.sent'; report: FeedbackReport }
+  /** Delivering a bounce or complaint to `returnPath` failed; it is not retried. */
+  | { type: 'feedback.failed'; report: FeedbackReport; error: string };
 
 /** A running simulator: one SMTP listener per provider profile. */
 export interface Simulator {
@@ -77,11 +129,18 @@ export interface Simulator {
   stats(): Record<string, ProviderStats>;
   /** The most recent accepted messages (at most `recordLimit`), oldest first. */
   messages(): AcceptedMessage[];
+  /** The most recent bounces and complaints generated (at most `recordLimit`), oldest first. */
+  feedbackReports(): FeedbackReport[];
+  /** Bounces and complaints scheduled but not yet generated. */
+  pendingFeedback(): number;
   /** Calls `listener` for every event until the returned function is called. */
   subscribe(listener: (event: SimulatorEvent) => void): () => void;
   /** Resolves once `count` messages in total have been accepted since start. */
   waitForAccepted(count: number, timeoutMs?: number): Promise<void>;
-  /** Stops every listener; waits for open sessions up to `closeTimeoutMs`. */
+  /**
+   * Stops every listener and drops scheduled bounces and complaints; waits for open sessions
+   * and for reports being delivered, each up to `closeTimeoutMs`.
+   */
   close(): Promise<void>;
 }
 
@@ -105,6 +164,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const runId = randomBytes(3).toString('hex');
   const listeners = new Set<(event: SimulatorEvent) => void>();
   const record: AcceptedMessage[] = [];
+  const reports: FeedbackReport[] = [];
+  const sender =
+    options.mailSender ??
+    (options.returnPath === undefined ? null : createSmtpMailSender(options.returnPath));
+  const timers = new Set<NodeJS.Timeout>();
+  const inFlight = new Set<Promise<void>>();
+  let stopping = false;
   let sequence = 0;
   let acceptedTotal = 0;
 
@@ -138,7 +204,107 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     }
     acceptedTotal += 1;
     emit({ type: 'message.accepted', message });
+    scheduleFeedback(message);
     return id;
+  };
+
+  const feedbackRandoms = new Map<string, Random>();
+  const drawDelay = (profile: ProviderProfile, delay: ProviderProfile['latencyMs']): number => {
+    if (typeof delay === 'number') return delay;
+    let random = feedbackRandoms.get(profile.name);
+    if (random === undefined) {
+      random = options.random ?? seededRandom(deriveSeed(seed, `${profile.name}/feedback`));
+      feedbackRandoms.set(profile.name, random);
+    }
+    return Math.round(delay.min + random() * (delay.max - delay.min));
+  };
+
+  const scheduleFeedback = (message: AcceptedMessage): void => {
+    const index = profiles.findIndex((candidate) => candidate.name === message.provider);
+    const profile = profiles[index];
+    if (profile === undefined || stopping) return;
+    if (profile.asyncBounceRate === 0 && profile.complaintRate === 0) return;
+    for (const recipient of message.recipients) {
+      const fate = classifyFeedback(profile, recipient, seed);
+      if (fate.kind === 'none') continue;
+      const delayMs = drawDelay(
+        profile,
+        fate.kind === 'bounce' ? profile.asyncBounceDelayMs : profile.complaintDelayMs,
+      );
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        if (stopping) return;
+        const source = { ...message, recipient };
+        const nowMs = clock.now();
+        const originalMessageId = headerValue(message.raw, 'Message-ID');
+        let built: BuiltReport;
+        let report: Omit<FeedbackReport, 'raw' | 'envelopeFrom' | 'envelopeTo' | 'delivered'>;
+        if (fate.kind === 'bounce') {
+          const format = bounceFormatOf(profile);
+          built = buildDsn(source, format, fate.reason, nowMs);
+          report = {
+            kind: 'bounce',
+            format,
+            reason: fate.reason,
+            status: bounceStatusOf(fate.reason),
+            provider: profile.name,
+            acceptedId: message.id,
+            originalMessageId,
+            recipient,
+            returnPath: message.mailFrom,
+          };
+        } else {
+          const domain = message.mailFrom.slice(message.mailFrom.lastIndexOf('@') + 1);
+          const to = profile.feedback.address ?? `fbl@${domain}`;
+          built = buildArf(source, to, profile.feedback.userAgent, nowMs);
+          report = {
+            kind: 'complaint',
+            format: 'arf',
+            reason: 'abuse',
+            status: null,
+            provider: profile.name,
+            acceptedId: message.id,
+            originalMessageId,
+            recipient,
+            returnPath: message.mailFrom,
+          };
+        }
+        deliver({ ...report, ...built, delivered: sender !== null });
+      }, delayMs);
+      timer.unref();
+      timers.add(timer);
+    }
+  };
+
+  const deliver = (report: FeedbackReport): void => {
+    const counters = servers.find((server) => server.name === report.provider)?.counters;
+    const done = (): void => {
+      if (recordLimit > 0) {
+        reports.push(report);
+        if (reports.length > recordLimit) reports.splice(0, reports.length - recordLimit);
+      }
+      counters?.feedback(report.kind);
+      emit({ type: report.kind === 'bounce' ? 'bounce.sent' : 'complaint.sent', report });
+    };
+    if (sender === null) return done();
+    const sending = sender
+      .send({ from: report.envelopeFrom, to: report.envelopeTo }, report.raw)
+      .then(done, (error: unknown) => {
+        counters?.feedbackFailed();
+        const reason = error instanceof Error ? error.message : String(error);
+        logger.warn(
+          {
+            err: error,
+            event: { action: 'simulator.feedback.failed' },
+            provider: report.provider,
+            kind: report.kind,
+          },
+          'simulator could not deliver a bounce or complaint',
+        );
+        emit({ type: 'feedback.failed', report: { ...report, delivered: false }, error: reason });
+      })
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
   };
 
   const servers = profiles.map((profile) => {
@@ -196,6 +362,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     stats: () =>
       Object.fromEntries(servers.map((server) => [server.name, server.counters.snapshot()])),
     messages: () => [...record],
+    feedbackReports: () => [...reports],
+    pendingFeedback: () => timers.size,
     subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -225,7 +393,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         listeners.add(listener);
       }),
     close: () => {
-      closing ??= closeAll().then(() => {
+      stopping = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      closing ??= closeAll().then(async () => {
+        if (inFlight.size > 0) {
+          let bound: NodeJS.Timeout | undefined;
+          await Promise.race([
+            Promise.allSettled([...inFlight]),
+            new Promise<void>((resolve) => {
+              bound = setTimeout(resolve, options.closeTimeoutMs ?? 1_000);
+            }),
+          ]);
+          clearTimeout(bound);
+        }
+        sender?.close();
         listeners.clear();
         logger.info({ event: { action: 'simulator.closed' } }, 'simulator closed');
       });

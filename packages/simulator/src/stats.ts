@@ -21,6 +21,12 @@ export interface ProviderStats {
   greylisted: number;
   /** Signatures on accepted messages by algorithm then result, e.g. `{ 'ed25519-sha256': { pass: 2 } }`. */
   dkim: Record<string, Record<string, number>>;
+  /** Later bounces (DSNs) generated, and delivered when the simulator has a `returnPath`. */
+  asyncBounces: number;
+  /** Complaints (ARF reports) generated, and delivered when there is a `returnPath`. */
+  complaints: number;
+  /** Bounces and complaints the return-path host did not take. */
+  feedbackFailures: number;
 }
 
 /** Mutable counters behind `ProviderStats`; `snapshot` hands out a copy. */
@@ -39,6 +45,9 @@ export class ProviderCounters {
       refusals: {},
       greylisted: 0,
       dkim: {},
+      asyncBounces: 0,
+      complaints: 0,
+      feedbackFailures: 0,
     };
   }
 
@@ -66,6 +75,15 @@ export class ProviderCounters {
       const byResult = (this.stats.dkim[check.algorithm] ??= {});
       byResult[check.result] = (byResult[check.result] ?? 0) + 1;
     }
+  }
+
+  feedback(kind: 'bounce' | 'complaint'): void {
+    if (kind === 'bounce') this.stats.asyncBounces += 1;
+    else this.stats.complaints += 1;
+  }
+
+  feedbackFailed(): void {
+    this.stats.feedbackFailures += 1;
   }
 
   snapshot(): ProviderStats {
