@@ -1,0 +1,11 @@
+export {
+  parseReport,
+  parseDeliveryStatus,
+  parseFeedback,
+  extractRecipients,
+  type FeedbackReport,
+  type ParsedReport,
+  type ReportKind,
+  type ReportRecipient,
+} from './parse';
+export { normalizeNewlines, parseMime, type MimePart, type Header } from './mime';
