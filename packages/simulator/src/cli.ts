@@ -1,6 +1,7 @@
 // The simulator as a command: flags in, routes and stats out as JSON on stdout, logs on
 // stderr, so scripts (and `relais simulator`) can read the results.
 import { parseArgs } from 'node:util';
+import { RelaisError } from '@relais/domain';
 import { createLogger } from '@relais/telemetry';
 import { createDkimKeyStore } from './dkim';
 import { PROFILE_FILES, loadProfilesFile } from './profile';
@@ -19,6 +20,7 @@ export async function runSimulatorCli(argv: readonly string[]): Promise<void> {
       'base-port': { type: 'string', default: '2525' },
       output: { type: 'string' },
       seed: { type: 'string' },
+      'return-path': { type: 'string' },
     },
   });
   const logger = createLogger({ service: 'relais-simulator', destination: process.stderr });
@@ -31,6 +33,9 @@ export async function runSimulatorCli(argv: readonly string[]): Promise<void> {
     dkimResolver: createDkimKeyStore(file.dkimKeys).resolver,
     logger,
     ...(values.output === undefined ? {} : { outputDir: values.output }),
+    ...(values['return-path'] === undefined
+      ? {}
+      : { returnPath: parseHostPort(values['return-path']) }),
   });
   process.stdout.write(`${JSON.stringify({ routes: simulator.routes() }, null, 2)}\n`);
 
@@ -42,4 +47,18 @@ export async function runSimulatorCli(argv: readonly string[]): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** `host:port` (the bounce processor's inbound listener), as given to `--return-path`. */
+export function parseHostPort(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  // Brackets only delimit an IPv6 literal; sockets want the bare address.
+  const host = value.slice(0, at).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(value.slice(at + 1));
+  if (host === '' || !Number.isInteger(port) || port <= 0 || port > 65_535) {
+    throw new RelaisError('CONFIG_INVALID', `--return-path must be host:port, got "${value}"`, {
+      details: { value, fix: 'pass the inbound listener as e.g. 127.0.0.1:2526' },
+    });
+  }
+  return { host, port };
 }

@@ -8,4 +8,4 @@ export * from './reports';
 export * from './simulator';
 export type { ProviderStats } from './stats';
 export type { ReceivedMessage, Refused } from './provider-server';
-export { runSimulatorCli } from './cli';
+export { parseHostPort, runSimulatorCli } from './cli';

@@ -58,12 +58,12 @@ export const ProviderProfileSchema = z.object({
     .default(10 * 1024 * 1024),
   maxRecipientsPerMessage: z.number().int().positive().default(100),
   asyncBounceRate: rate.default(0),
-  asyncBounceDelayMs: latency.default({ min: 5_000, max: 60_000 }),
+  asyncBounceDelayMs: latency.default({ min: 2_000, max: 20_000 }),
   /** null: chosen from the provider's name (gmail → gmail, outlook/hotmail → exchange). */
   asyncBounceFormat: z.enum(ASYNC_BOUNCE_FORMATS).nullable().default(null),
   asyncBounceReasons: z.array(z.enum(ASYNC_BOUNCE_REASONS)).min(1).default(['userunknown']),
   complaintRate: rate.default(0),
-  complaintDelayMs: latency.default({ min: 10_000, max: 120_000 }),
+  complaintDelayMs: latency.default({ min: 5_000, max: 30_000 }),
   feedback: z
     .object({
       /** null: `fbl@<domain of the message's MAIL FROM>`. */

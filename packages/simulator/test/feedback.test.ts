@@ -5,6 +5,7 @@ import {
   buildArf,
   buildDsn,
   classifyFeedback,
+  parseHostPort,
   parseProfiles,
   type AsyncBounceFormat,
   type FeedbackReport,
@@ -361,5 +362,12 @@ describe('later bounces and complaints', () => {
     const share = fates.filter((f) => f.kind === 'bounce').length / fates.length;
     expect(share).toBeGreaterThan(0.35);
     expect(share).toBeLessThan(0.65);
+  });
+
+  it('reads --return-path as host:port and refuses anything else', () => {
+    expect(parseHostPort('127.0.0.1:2526')).toEqual({ host: '127.0.0.1', port: 2526 });
+    expect(parseHostPort('[::1]:25')).toEqual({ host: '::1', port: 25 });
+    expect(() => parseHostPort('localhost')).toThrow(/host:port/);
+    expect(() => parseHostPort('h:70000')).toThrow(/host:port/);
   });
 });
