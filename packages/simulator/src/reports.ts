@@ -28,6 +28,8 @@ interface ReasonText {
   exchange: string;
   gmailTitle: string;
   gmailText: string;
+  /** Gmail answers with its own wording and a help link, ending in `- gsmtp`. */
+  gmailReply: string;
 }
 
 const REASONS: Record<AsyncBounceReason, ReasonText> = {
@@ -39,6 +41,8 @@ const REASONS: Record<AsyncBounceReason, ReasonText> = {
     gmailTitle: 'Address not found',
     gmailText:
       "Your message wasn't delivered to {rcpt} because the address couldn't be found, or is unable to receive mail.",
+    gmailReply:
+      "550 5.1.1 The email account that you tried to reach does not exist. Please try double-checking the recipient's email address for typos or unnecessary spaces. For more information, go to https://support.google.com/mail/?p=NoSuchUser - gsmtp",
   },
   mailboxfull: {
     status: '5.2.2',
@@ -47,6 +51,8 @@ const REASONS: Record<AsyncBounceReason, ReasonText> = {
     gmailTitle: 'Inbox full',
     gmailText:
       "Your message couldn't be delivered to {rcpt} because the recipient's inbox is out of storage space.",
+    gmailReply:
+      "552 5.2.2 The recipient's inbox is out of storage space. Please direct the recipient to https://support.google.com/mail/?p=OverQuotaPerm - gsmtp",
   },
   spamdetected: {
     status: '5.7.1',
@@ -55,6 +61,8 @@ const REASONS: Record<AsyncBounceReason, ReasonText> = {
     gmailTitle: 'Message blocked',
     gmailText:
       'Your message to {rcpt} has been blocked. The message was identified as likely spam.',
+    gmailReply:
+      '550 5.7.1 Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. For more information, go to https://support.google.com/mail/?p=UnsolicitedMessageError - gsmtp',
   },
 };
 
@@ -206,6 +214,7 @@ export function buildDsn(
   }
 
   if (format === 'gmail') {
+    const gmailReply = text.gmailReply;
     return {
       ...envelope,
       raw: multipartReport({
@@ -225,10 +234,8 @@ export function buildDsn(
           '',
           text.gmailText.replaceAll('{rcpt}', rcpt),
           '',
-          'LEARN MORE https://support.google.com/mail/?p=NoSuchUser',
-          '',
           'The response from the remote server was:',
-          reply,
+          gmailReply,
         ].join(CRLF),
         machineType: 'message/delivery-status',
         machine: [
@@ -236,7 +243,7 @@ export function buildDsn(
           `Received-From-MTA: dns; ${source.clientAddress}`,
           `Arrival-Date: ${rfc5322Date(source.receivedAtMs)}`,
           '',
-          ...perRecipient(reply),
+          ...perRecipient(gmailReply),
         ].join(CRLF),
         returnedType: 'text/rfc822-headers',
         returned: returnedHeaders(source),

@@ -302,6 +302,7 @@ describe('later bounces and complaints', () => {
     const gmail = buildDsn(source, 'gmail', 'userunknown', source.receivedAtMs).raw.toString();
     expect(gmail).toContain('From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>');
     expect(gmail).toContain("because the address couldn't be found");
+    expect(gmail).toMatch(/^Diagnostic-Code: smtp; 550 5\.1\.1 The email account .* - gsmtp\r$/m);
     const exchange = buildDsn(
       source,
       'exchange',
