@@ -220,3 +220,19 @@ describe('auto-replies', () => {
     expect(parsed.recipients[0]).toMatchObject({ address: 'kijitora@example.jp', status: '5.1.1' });
   });
 });
+
+describe('adversarial shapes', () => {
+  // Each once cost seconds to minutes (a quadratic scan); now they finish with a verdict.
+  const bounceHead = 'From: MAILER-DAEMON@example.org\nSubject: failure notice\n\n';
+  it('bodies of repeated header-like lines, recipient lines and boundaries are read', () => {
+    expect(parseReport(bounceHead + 'From: a\nTo: b\n\n'.repeat(20_000)).kind).toBe('other');
+    const many = Array.from({ length: 20_000 }, (_, i) => `<a${i}@example.jp>: 550 5.1.1 x\n`);
+    const parsed = parseReport(bounceHead + many.join(''));
+    expect(parsed.kind).toBe('bounce');
+    expect(parsed.recipients.length).toBeLessThanOrEqual(500);
+    expect(parsed.recipients[0]).toMatchObject({ address: 'a0@example.jp', status: '5.1.1' });
+    const boundaries =
+      'Subject: x\nContent-Type: multipart/mixed; boundary=b\n\n' + '--b\n\n'.repeat(40_000);
+    expect(parseReport(boundaries).kind).toBe('other');
+  });
+});

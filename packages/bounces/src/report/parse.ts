@@ -27,6 +27,9 @@ import {
   STATUS_CODE,
 } from './patterns';
 
+/** More recipients than this in one report is noise (or an attack), not a bounce list. */
+const MAX_RECIPIENTS = 500;
+
 export type ReportKind = 'bounce' | 'feedback' | 'autoreply' | 'other';
 
 export interface ReportRecipient {
@@ -316,19 +319,23 @@ function findOriginal(
   }
   const text = bodyText(root);
   const lines = text.split('\n');
-  for (let i = 0; i < lines.length - 2; i++) {
-    if (
-      (HEADER_BLOCK_START.test(lines[i]!) && HEADER_BLOCK_START.test(lines[i + 1]!)) ||
-      (HEADER_BLOCK_START.test(lines[i]!) &&
-        /^\s/.test(lines[i + 1]!) &&
-        i > 0 &&
-        lines[i - 1]!.trim() === '')
-    ) {
-      const rest = lines.slice(i).join('\n');
-      const { head } = splitHeaderBody(rest);
+  // Each candidate parses at most 64 KB from its line, and only a few candidates are tried:
+  // a body of thousands of header-like pairs must not cost a quadratic scan.
+  let offset = 0;
+  let attempts = 0;
+  for (let i = 0; i < lines.length - 2 && attempts < 8; i++) {
+    const line = lines[i]!;
+    const next = lines[i + 1]!;
+    const startsBlock =
+      HEADER_BLOCK_START.test(line) &&
+      (HEADER_BLOCK_START.test(next) || (/^\s/.test(next) && i > 0 && lines[i - 1]!.trim() === ''));
+    if (startsBlock) {
+      attempts += 1;
+      const { head } = splitHeaderBody(text.slice(offset, offset + 64 * 1024));
       const headers = parseHeaders(head);
       if (headers.length >= 3) return { raw: head + '\n', headers, from: 'body' };
     }
+    offset += line.length + 1;
   }
   return undefined;
 }
@@ -342,7 +349,17 @@ function findPart(root: MimePart, test: (p: MimePart) => boolean): MimePart | un
 }
 
 /** The human-readable text of the notice: its text/plain parts (HTML stripped if that is all). */
+const bodyTexts = new WeakMap<MimePart, string>();
+
 function bodyText(root: MimePart): string {
+  const cached = bodyTexts.get(root);
+  if (cached !== undefined) return cached;
+  const text = readableText(root);
+  bodyTexts.set(root, text);
+  return text;
+}
+
+function readableText(root: MimePart): string {
   const plain: string[] = [];
   const html: string[] = [];
   const visit = (p: MimePart): void => {
@@ -422,19 +439,23 @@ export function extractRecipients(notice: string): ReportRecipient[] {
   }
   const byAddress = new Map<string, ReportRecipient>();
   for (const block of blocks) {
-    const address = block.address.toLowerCase().replace(/[.,;:]+$/, '');
+    const address = normalizeAddress(block.address);
     const diagnostic = unfold(block.lines.join(' '));
     const candidate = withCodes({ address }, diagnostic === '' ? undefined : diagnostic);
     const known = byAddress.get(address);
     if (known === undefined || score(candidate) > score(known)) byAddress.set(address, candidate);
   }
   // Prose matches only count when no structured line named anyone.
-  const structured = blocks.some((b) => b.system !== 'prose');
-  return [...byAddress.values()].filter(
-    (r) =>
-      !structured ||
-      blocks.some((b) => b.system !== 'prose' && b.address.toLowerCase().startsWith(r.address)),
+  const structured = new Set(
+    blocks.filter((b) => b.system !== 'prose').map((b) => normalizeAddress(b.address)),
   );
+  return [...byAddress.values()]
+    .filter((r) => structured.size === 0 || structured.has(r.address))
+    .slice(0, MAX_RECIPIENTS);
+}
+
+function normalizeAddress(address: string): string {
+  return address.toLowerCase().replace(/[.,;:]+$/, '');
 }
 
 function score(r: ReportRecipient): number {
