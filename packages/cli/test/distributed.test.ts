@@ -237,6 +237,35 @@ describe.runIf(rabbit.available && postgres.available)(
       expect(secondAttempts.length).toBeGreaterThan(1000);
       expect(secondAttempts.filter((address) => suppressed.includes(address))).toEqual([]);
 
+      // The one-click link of a received message works against the analytics process
+      // (it verifies with the dispatcher's secret from the shared environment): GET only
+      // asks, POST unsubscribes.
+      const sample = simulator.messages().at(-1)!;
+      const header = /^List-Unsubscribe: (.*(?:\r\n[ \t].*)*)/im.exec(
+        sample.raw.toString('latin1'),
+      );
+      const link = /<(https:[^>]+)>/.exec(header?.[1]?.replace(/\r\n[ \t]/g, ' ') ?? '')?.[1];
+      expect(link).toMatch(/^https:\/\/links\.mail\.relais\.test\/u\//);
+      const local = `http://127.0.0.1:${ports.get('analytics')}${new URL(link!).pathname}`;
+      const contactStatus = async () => {
+        const found = await call(
+          'GET',
+          `/contacts?email=${encodeURIComponent(sample.recipients[0]!)}`,
+        );
+        return found.items?.[0]?.status ?? found.status;
+      };
+      expect((await fetch(local, { redirect: 'manual' })).status).toBe(200);
+      expect(await contactStatus()).toBe('active');
+      const posted = await fetch(local, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'List-Unsubscribe=One-Click',
+      });
+      expect(posted.status).toBe(200);
+      expect(posted.headers.get('set-cookie')).toBeNull();
+      expect(await contactStatus()).toBe('unsubscribed');
+
       // Each service ran its own platform, named after it.
       for (const [name, run] of processes) {
         const started = run.lines

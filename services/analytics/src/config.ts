@@ -27,6 +27,17 @@ export const analyticsSettingsSchema = z.object({
    * shards, fewer consumers waiting on the same row lock; reads sum them all.
    */
   counterShards: z.number().int().min(1).max(64).default(16),
+  /**
+   * The dispatcher's unsubscribe secret (`DISPATCHER__UNSUBSCRIBE_SECRET`), which signs the
+   * one-click links; without it `/u/<token>` is not served. `relais up` passes the
+   * dispatcher's own. `unsubscribePreviousSecrets` still verify links of older mail during
+   * a rotation.
+   */
+  unsubscribeSecret: z
+    .string()
+    .min(32, { error: 'expected at least 32 characters (the dispatcher’s unsubscribe secret)' })
+    .optional(),
+  unsubscribePreviousSecrets: z.array(z.string().min(32)).default([]),
 });
 
 /** The parsed settings `startAnalytics` takes (with the platform's namespace). */

@@ -2,6 +2,8 @@ import type { Handler } from '@relais/bus';
 import type { Envelope, MessageType } from '@relais/domain';
 import type { Platform } from '@relais/platform';
 import { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
+import { createSqlUnsubscribeStore } from './adapters/sql-unsubscribe-store';
+import { oneClickUnsubscribe } from './handlers/one-click-unsubscribe';
 import { analyticsApi } from './api';
 import type { AnalyticsSettings } from './config';
 import { acknowledge } from './handlers/acknowledge';
@@ -22,6 +24,8 @@ export {
 } from './config';
 export { ANALYTICS_API_INFO, analyticsApi, analyticsOpenApi, analyticsRoutes } from './api';
 export { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
+export { createSqlUnsubscribeStore } from './adapters/sql-unsubscribe-store';
+export { oneClickUnsubscribe, type UnsubscribeDeps } from './handlers/one-click-unsubscribe';
 export { createOutcomeBatcher, type OutcomeBatcher } from './outcome-batcher';
 export { campaignStatsView } from './handlers/get-campaign-stats';
 export {
@@ -65,6 +69,15 @@ export async function startAnalytics(
   const { runtime, logger } = platform;
   const store = createSqlAnalyticsStore(platform.store);
   runtime.app.use('/v1', analyticsApi({ store: platform.store, logger }));
+  if (settings.unsubscribeSecret !== undefined) {
+    runtime.app.use(
+      oneClickUnsubscribe({
+        store: createSqlUnsubscribeStore(platform.store),
+        secrets: [settings.unsubscribeSecret, ...settings.unsubscribePreviousSecrets],
+        logger,
+      }),
+    );
+  }
 
   const queue = analyticsQueue(settings.namespace);
   // The inbox consumer is the queue name, as the bus's store-backed dedupe recorded it.

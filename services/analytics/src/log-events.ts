@@ -9,6 +9,8 @@ export const ANALYTICS_LOG_EVENTS = {
     'The completion sweep found nothing in flight and completed a campaign (campaign.completed enqueued).',
   'analytics.completion_failed': 'A completion sweep failed; the next tick tries again.',
   'analytics.request.failed': 'A stats API request failed with a 5xx status.',
+  'analytics.unsubscribe_refused':
+    'A one-click unsubscribe POST carried a token relais did not sign (forged or edited); nothing changed.',
 } as const;
 
 /** One of the codes above. */

@@ -1,4 +1,4 @@
-import type { CampaignId, EnvelopeId, TenantId } from '@relais/domain';
+import type { CampaignId, EnvelopeId, MessageId, TenantId } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import type { Outcome } from './domain/outcomes';
 import type { CampaignFigures } from './domain/stats';
@@ -77,4 +77,18 @@ export interface AnalyticsPorts {
   /** Rows each campaign counter is split over. */
   counterShards: number;
   logger: Logger;
+}
+
+/** What a one-click unsubscribe did. */
+export type UnsubscribeResult =
+  /** The contact was active and is now unsubscribed (ledger row and event written). */
+  | { kind: 'unsubscribed' }
+  /** Already unsubscribed: nothing written, the answer is the same. */
+  | { kind: 'already' }
+  /** The token was ours but its message row is gone (erased contact). */
+  | { kind: 'unknown' };
+
+/** Where one-click unsubscribes are recorded. */
+export interface UnsubscribeStore {
+  unsubscribe(messageId: MessageId, at: Date, ip: string | undefined): Promise<UnsubscribeResult>;
 }

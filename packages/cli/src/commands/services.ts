@@ -158,16 +158,27 @@ export async function startServices(
   const started = SERVICE_NAMES.filter((name) => wanted.has(name));
   let dispatcher: DispatcherHandle | undefined;
 
+  const resolved = wanted.has('dispatcher')
+    ? (options.dispatcher ?? dispatcherSettingsOf(config))
+    : undefined;
   // Before campaign: both routers live under /v1, and campaign's answers 404 to the rest.
   if (wanted.has('analytics')) {
-    await startAnalytics(platform, { ...config.analytics, namespace: config.namespace });
+    await startAnalytics(platform, {
+      ...config.analytics,
+      namespace: config.namespace,
+      // The one-click links are signed by the dispatcher: verify with its secret unless
+      // analytics was given one (in one process, the secret embedded mode made up).
+      unsubscribeSecret:
+        config.analytics.unsubscribeSecret ??
+        resolved?.settings.unsubscribeSecret ??
+        config.dispatcher.unsubscribeSecret,
+    });
   }
   if (wanted.has('campaign')) startCampaign(platform, config.campaign);
   if (wanted.has('segmentation')) {
     await startSegmentation(platform, { ...kernel, ...config.segmentation });
   }
-  if (wanted.has('dispatcher')) {
-    const resolved = options.dispatcher ?? dispatcherSettingsOf(config);
+  if (resolved !== undefined) {
     if (resolved.invented.length > 0) {
       platform.logger.warn(
         {
