@@ -202,7 +202,14 @@ describe('later bounces and complaints', () => {
       expect(header(original, 'Message-ID')).toBe(`<m${i}@sender.test>`);
     }
 
-    const sent = events.filter((e) => e.type === 'bounce.sent' || e.type === 'complaint.sent');
+    // The sink stores a report before its 250 reaches the simulator, which only then emits.
+    const isSent = (e: SimulatorEvent): boolean =>
+      e.type === 'bounce.sent' || e.type === 'complaint.sent';
+    await until(
+      () => events.filter(isSent).length >= bounced.length + complained.length,
+      'every sent event',
+    );
+    const sent = events.filter(isSent);
     expect(sent).toHaveLength(bounced.length + complained.length);
     expect(
       sent
