@@ -1,24 +1,100 @@
 import { kernelConfigSchema, withModeCheck } from '@relais/config';
 import { z } from 'zod';
 
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
+const domain = z
+  .string()
+  .transform((text) => text.toLowerCase())
+  .pipe(z.string().regex(DOMAIN, { error: 'expected a domain name like bounces.example.com' }));
+
+/** The inbound SMTP listener: the MX of the VERP return-path domain and the feedback address. */
+export const inboundSettingsSchema = z
+  .object({
+    /** Off unless asked for: a process without the bounce domain's MX has nothing to listen to. */
+    enabled: z.boolean().default(false),
+    host: z.string().min(1).default('0.0.0.0'),
+    /** 0 picks a free port (tests); the MX answers on 25, usually forwarded to this port. */
+    port: z.number().int().min(0).max(65535).default(2525),
+    /** Bounce domains (the dispatcher's `bounceDomain`): VERP addresses are accepted there. */
+    domains: z.array(domain).default([]),
+    /** The one address that takes ARF complaint reports (feedback loops), e.g. fbl@bounces.example.com. */
+    feedbackAddress: z
+      .email()
+      .transform((text) => text.toLowerCase())
+      .optional(),
+    /** Advertised in EHLO (SIZE); a larger message is refused with 552 5.3.4. */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(100 * 1024 * 1024)
+      .default(10 * 1024 * 1024),
+    /** A DSN names one recipient (its VERP address); more is either a relay or a mistake. */
+    maxRecipients: z.number().int().min(1).max(1000).default(10),
+    maxConnections: z.number().int().min(1).max(10_000).default(100),
+    /** Idle time between commands before the connection is closed (ms). */
+    socketTimeout: z.number().int().min(1000).max(3_600_000).default(60_000),
+    /** Longest a DATA phase may last before the connection is dropped (ms). */
+    dataTimeout: z.number().int().min(1000).max(3_600_000).default(300_000),
+    /** More Received headers than this is a mail loop: 554 5.4.6. */
+    maxReceivedHeaders: z.number().int().min(1).max(1000).default(50),
+  })
+  .prefault({});
+
 /**
  * The service's own settings, for a process that hosts several services and nests them
  * under a key of its own (`relais up`).
  */
-export const bounceSettingsSchema = z.object({
+const bounceSettingsShape = {
   /**
    * Bounce events handled at once. Each is one short transaction; two bounces of the same
    * address only meet on the suppression's primary key, which ON CONFLICT settles.
    */
   prefetch: z.number().int().min(1).max(64).default(8),
-});
+  /**
+   * The dispatcher's `bounceSecret`: VERP tokens it did not seal are refused at RCPT.
+   * Required when the inbound listener is enabled.
+   */
+  bounceSecret: z
+    .string()
+    .min(32, { error: 'expected at least 32 characters (the dispatcher’s bounceSecret)' })
+    .optional(),
+  inbound: inboundSettingsSchema,
+};
+
+// Checked on the settings alone and on a whole process configuration alike.
+function checkInbound(
+  settings: { bounceSecret?: string | undefined; inbound: z.output<typeof inboundSettingsSchema> },
+  ctx: z.RefinementCtx,
+): void {
+  if (!settings.inbound.enabled) return;
+  if (settings.bounceSecret === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['bounceSecret'],
+      message: 'the inbound listener needs the dispatcher’s bounceSecret to verify VERP tokens',
+    });
+  }
+  if (settings.inbound.domains.length === 0 && settings.inbound.feedbackAddress === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['inbound', 'domains'],
+      message: 'the inbound listener needs the bounce domain (or a feedbackAddress)',
+    });
+  }
+}
+
+export const bounceSettingsSchema = z.object(bounceSettingsShape).superRefine(checkInbound);
 
 /** The settings `startBounceProcessor` takes. */
 export type BounceSettings = z.output<typeof bounceSettingsSchema>;
 
+/** The inbound listener's settings. */
+export type InboundSettings = z.output<typeof inboundSettingsSchema>;
+
 /** The configuration of a bounce processor on its own: the kernel fields and its settings. */
 export const bounceConfigSchema = withModeCheck(
-  kernelConfigSchema({ httpPort: 8084 }).extend(bounceSettingsSchema.shape),
+  kernelConfigSchema({ httpPort: 8084 }).extend(bounceSettingsShape).superRefine(checkInbound),
 );
 
 /** The parsed configuration of a bounce-processor process. */

@@ -63,3 +63,29 @@ export interface BounceProcessorPorts {
   bounces: BounceStore;
   logger: Logger;
 }
+
+/** One recipient the inbound listener accepted, with what its address says. */
+export type InboundRecipient =
+  /** A VERP address with a valid token: the message relais sent that this mail is about. */
+  | { kind: 'verp'; address: string; messageId: MessageId }
+  /** The feedback (ARF complaint) address. */
+  | { kind: 'feedback'; address: string };
+
+/** A message the inbound SMTP listener took in, as received (dot-unstuffed, CRLF lines). */
+export interface InboundMail {
+  /** MAIL FROM; `''` for the null sender that DSNs use. */
+  mailFrom: string;
+  recipients: InboundRecipient[];
+  raw: Buffer;
+  receivedAt: Date;
+  remoteAddress: string;
+}
+
+/**
+ * Where accepted mail goes. The listener replies 250 only once `onMessage` resolved, so an
+ * implementation resolves only when the message is durable; a rejection is answered
+ * 451 4.3.0 and the sender retries.
+ */
+export interface InboundMailSink {
+  onMessage(mail: InboundMail): Promise<void>;
+}
