@@ -236,3 +236,47 @@ describe('adversarial shapes', () => {
     expect(parseReport(boundaries).kind).toBe('other');
   });
 });
+
+describe('non-standard notice shapes', () => {
+  const notice = (body: string): string =>
+    `From: MAILER-DAEMON@example.org\nSubject: Undelivered Mail\n\n${body}\n`;
+
+  it.each([
+    [
+      'qmail',
+      '<a@example.jp>:\n192.0.2.1 does not like recipient.\nRemote host said: 550 5.1.1 no such user',
+      550,
+      '5.1.1',
+    ],
+    [
+      'Zoho',
+      'a@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <a@example.jp>... User Unknown',
+      550,
+      '5.1.1',
+    ],
+    [
+      'Mail2000',
+      '---The following addresses had delivery errors---\na@example.jp [User unknown]',
+      undefined,
+      undefined,
+    ],
+    [
+      'Sendmail transcript',
+      '... while talking to mx.example.jp.:\n>>> RCPT To:<a@example.jp>\n<<< 550 5.1.1 <a@example.jp>... User unknown',
+      550,
+      '5.1.1',
+    ],
+    [
+      'Gmail',
+      'Delivery to the following recipient failed permanently:\n\n     a@example.jp\n\nTechnical details of permanent failure:\n550 5.2.1 The email account that you tried to reach is disabled.',
+      550,
+      '5.2.1',
+    ],
+  ])('%s', (_system, body, replyCode, status) => {
+    const parsed = parseReport(notice(body));
+    expect(parsed.kind).toBe('bounce');
+    expect(parsed.recipients[0]?.address).toBe('a@example.jp');
+    expect(parsed.recipients[0]?.replyCode).toBe(replyCode);
+    expect(parsed.recipients[0]?.status).toBe(status);
+  });
+});

@@ -79,6 +79,11 @@ export const RECIPIENT_LINES: { system: string; pattern: RegExp }[] = [
     pattern:
       /^\s*([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s*(?:<mailto:[^>]*>|\(.*?\))?\s*(?::|\.\.\.|\bon\s.*$|$)\s*(.*)$/,
   },
+  // Zoho, Mail2000 and appliances: `rcpt Invalid Address, …`, `rcpt [User unknown]`.
+  {
+    system: 'bare-text',
+    pattern: /^\s{0,4}([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s+([[(]?[A-Z].*)$/,
+  },
   // SMTP transcripts (Sendmail, Exim, many appliances): `RCPT TO:<rcpt>` then the `<<< 550 …` reply.
   { system: 'transcript', pattern: /RCPT TO:\s*<([^<>\s]+@[^<>\s]+)>(.*)$/i },
   // `Your message to <rcpt> couldn't be delivered`, `delivery to rcpt failed`, `unable to deliver to rcpt`.
@@ -91,7 +96,7 @@ export const RECIPIENT_LINES: { system: string; pattern: RegExp }[] = [
 
 /** A basic reply code where servers print it: at a line start, after `<<<`, `said:`, a quote or `#`. */
 export const REPLY_CODE =
-  /(?:^|<<<\s*|said:\s*|returned\s*'?|[('"#]|\bcode\s*|error\s*|:\s+)([245][0-7]\d)(?=[\s-]|$)/im;
+  /(?:^|<<<\s*|said:\s*|returned\s*'?|[('"#]|code\s*:?\s*|error\s*|:\s+)([245][0-7]\d)(?=[\s,;-]|$)/im;
 
 /** Enhanced status (RFC 3463), not inside an IP address or a version number. */
 export const STATUS_CODE = /(?<![\w.])([245]\.\d{1,3}\.\d{1,3})(?![\w.]*\d)/;
