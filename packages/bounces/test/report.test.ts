@@ -280,3 +280,14 @@ describe('non-standard notice shapes', () => {
     expect(parsed.recipients[0]?.status).toBe(status);
   });
 });
+
+describe('reason-first notice lines', () => {
+  it('reads `Reason: <rcpt>` and ignores `To: <sender>` summary lines', () => {
+    const parsed = parseReport(
+      "From: MAILER-DAEMON@example.com\nSubject: Returned mail: x\n\n  To: <me@example.org>\nUser's mailbox is full: <a@example.jp>\nUnable to deliver mail.\n",
+    );
+    expect(parsed.kind).toBe('bounce');
+    expect(parsed.recipients.map((r) => r.address)).toEqual(['a@example.jp']);
+    expect(parsed.recipients[0]?.diagnostic).toContain("User's mailbox is full");
+  });
+});

@@ -79,6 +79,12 @@ export const RECIPIENT_LINES: { system: string; pattern: RegExp }[] = [
     pattern:
       /^\s*([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)\s*(?:<mailto:[^>]*>|\(.*?\))?\s*(?::|\.\.\.|\bon\s.*$|$)\s*(.*)$/,
   },
+  // `User's mailbox is full: <rcpt>` (Sendmail-era and appliance notices): the reason first.
+  // The reason must be words, so `To: <sender>` lines of a notice's summary do not match.
+  {
+    system: 'trailing',
+    pattern: /^(?=.*:\s*<([^<>\s]+@[^<>\s]+)>\s*$)\s*(\S+\s[^:]*?):\s*<[^<>]*>\s*$/,
+  },
   // Zoho, Mail2000 and appliances: `rcpt Invalid Address, …`, `rcpt [User unknown]`.
   {
     system: 'bare-text',
