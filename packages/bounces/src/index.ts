@@ -1,4 +1,5 @@
 export { classifySmtpReply, type BounceClassification, type SmtpReplyInput } from './classify';
+export { classifyReport, type RecipientVerdict, type ReportVerdict } from './classify-report';
 export { BOUNCE_REASONS, HARD_REASONS, type BounceReason } from './reasons';
 export { STATUS_RULES, TEXT_RULES, type StatusRule, type TextRule } from './rules';
 export {

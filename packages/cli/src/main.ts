@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `relais` command: the entry point of every relais process. It owns nothing itself;
 // each subcommand is a composition root (see ./commands).
+import { bounces } from './commands/bounces';
 import { demo } from './commands/demo';
 import { dns } from './commands/dns';
 import { service } from './commands/service';
@@ -19,6 +20,9 @@ commands:
   demo [--recipients N] [--exit] [--json]
                         seed a tenant, send a campaign to the provider simulator, show
                         progress and a checked summary (npm start runs this)
+  bounces classify <file-or-folder>... | bounces eval <folder>
+                        classify DSNs, complaints and auto-replies (one JSON line each),
+                        or score the classifier against labels.tsv files
   tenants create --name N
                         create a tenant and print its first API key (once)
   dns --domain D (--generate DIR | --rsa-key F --ed25519-key F)
@@ -37,6 +41,9 @@ switch (command) {
     break;
   case 'demo':
     await demo(rest);
+    break;
+  case 'bounces':
+    bounces(rest);
     break;
   case 'dns':
     dns(rest);
