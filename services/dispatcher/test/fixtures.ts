@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createMemoryTransport, MessageBus, relaisWorkQueues } from '@relais/bus';
 import type { CampaignId, Envelope, TenantId } from '@relais/domain';
 import { createEnvelope } from '@relais/domain';
-import { migrateModel } from '@relais/model';
-import { migrateKernel, openStore, type Store } from '@relais/store';
+import { openMigratedStore, storeDrivers, type Driver } from '@relais/model/testing';
+import type { Store } from '@relais/store';
 import { createLogger } from '@relais/telemetry';
-import { createTestSchema, probe, uniqueName } from '@relais/testing';
+import { uniqueName } from '@relais/testing';
 import { createSqlDispatchStore } from '../src/adapters/sql-dispatch-store';
 import { dispatcherSettingsSchema, type DispatcherSettings } from '../src/config';
 import { createCompiledTemplates } from '../src/domain/compiled-templates';
@@ -38,54 +38,13 @@ export const settings: DispatcherSettings = dispatcherSettingsSchema.parse({
 /** One identity (and one generated RSA key) for the whole file. */
 export const mail = mailIdentityOf(settings);
 
-/** One store driver the integration cases run against. */
-export interface Driver {
-  name: string;
-  open(): Promise<{ store: Store; drop(): Promise<void> }>;
-}
-
-const pg = await probe('postgres');
+export type { Driver } from '@relais/model/testing';
 
 /** Embedded PGlite always; the real PostgreSQL when it answers (CI requires it). */
-export const drivers: Driver[] = [
-  {
-    name: 'pglite',
-    open: async () => ({
-      store: await openStore({ dataDir: 'memory://', logger }),
-      drop: () => Promise.resolve(),
-    }),
-  },
-  ...(pg.available
-    ? [
-        {
-          name: 'postgres',
-          open: async () => {
-            const schema = await createTestSchema('relais_dispatcher');
-            return {
-              store: await openStore({ databaseUrl: schema.url, logger }),
-              drop: () => schema.cleanup(),
-            };
-          },
-        },
-      ]
-    : []),
-];
+export const drivers = await storeDrivers('relais_dispatcher', logger);
 
 /** A migrated store of the given driver. */
-export async function openMigrated(
-  driver: Driver,
-): Promise<{ store: Store; drop(): Promise<void> }> {
-  const opened = await driver.open();
-  await migrateKernel(opened.store, logger);
-  await migrateModel(opened.store, logger);
-  return {
-    store: opened.store,
-    drop: async () => {
-      await opened.store.close();
-      await opened.drop();
-    },
-  };
-}
+export const openMigrated = (driver: Driver) => openMigratedStore(driver, logger);
 
 /** What reached one relay queue. */
 export interface Relayed {
