@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { analyticsSettingsSchema, startAnalytics } from '@relais/analytics';
 import { bounceSettingsSchema, startBounceProcessor } from '@relais/bounce-processor';
-import { relaisWorkQueues } from '@relais/bus';
 import { kernelConfigSchema, mode, withModeCheck, type KernelConfig } from '@relais/config';
 import { RelaisError } from '@relais/domain';
 import { campaignConfigSchema, startCampaign } from '@relais/campaign';
@@ -12,7 +11,7 @@ import {
   type DispatcherHandle,
   type DispatcherSettings,
 } from '@relais/dispatcher';
-import { relaySettingsSchema, startRelay, type StaticRoute } from '@relais/mta-relay';
+import { relayQueues, relaySettingsSchema, startRelay, type StaticRoute } from '@relais/mta-relay';
 import type { Platform } from '@relais/platform';
 import { segmentationSettingsSchema, startSegmentation } from '@relais/segmentation';
 import type { CliLogEvent } from '../log-events';
@@ -191,11 +190,7 @@ export async function startServices(
     dispatcher = await startDispatcher(platform, { ...kernel, ...resolved.settings });
     // The routing policy may name pools no relay has declared yet; a message published to
     // an outbound key without its queue would be lost.
-    await platform.bus.declare(
-      relaisWorkQueues(config.namespace, dispatcher.pools).filter((queue) =>
-        queue.name.startsWith(`${config.namespace}.relay.`),
-      ),
-    );
+    await platform.bus.declare(relayQueues(config.namespace, dispatcher.pools));
   }
   if (wanted.has('mta-relay')) {
     // Embedded mode is for trying relais out: it must never send real mail.
