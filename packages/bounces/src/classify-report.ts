@@ -33,6 +33,8 @@ export function classifyReport(report: ParsedReport): ReportVerdict {
             code: recipient.replyCode,
             enhanced: recipient.status,
             text: recipient.diagnostic ?? '',
+            command: recipient.command,
+            source: 'dsn',
           });
           return {
             address: recipient.address,

@@ -46,10 +46,11 @@ describe('classifySmtpReply on real-world replies', () => {
     ["552-5.3.4 Your message exceeded Google's message size limits.", 'mesgtoobig', false, '5.3.4'],
     // Outlook / Microsoft 365
     ['550 5.5.0 Requested action not taken: mailbox unavailable', 'userunknown', true, '5.5.0'],
+    // Directory-based edge blocking: Microsoft 365 refuses recipients its directory lacks.
     [
       '550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DB5EUR03FT012.eop-EUR03.prod.protection.outlook.com]',
-      'networkerror',
-      false,
+      'userunknown',
+      true,
       '5.4.1',
     ],
     [
@@ -113,7 +114,7 @@ describe('classifySmtpReply on real-world replies', () => {
     ],
     ['450 4.7.1 Rate limit exceeded, try again later', 'speeding', false, '4.7.1'],
     ['452 4.3.1 Insufficient system storage', 'systemfull', false, '4.3.1'],
-    ['556 5.1.10 recipient domain accepts no mail (null MX)', 'hostunknown', true, '5.1.10'],
+    ['556 5.1.10 recipient domain accepts no mail (null MX)', 'notaccept', true, '5.1.10'],
     [
       '550 5.1.2 Host unknown (Name server: example.invalid: host not found)',
       'hostunknown',

@@ -1,4 +1,5 @@
 import { HARD_REASONS, type BounceReason } from './reasons';
+import type { SmtpCommand } from './report/commands';
 import { STATUS_RULES, TEXT_RULES, type StatusRule, type TextRule } from './rules';
 
 /** An SMTP reply as the `delivery.*` events carry it. */
@@ -8,6 +9,14 @@ export interface SmtpReplyInput {
   /** RFC 3463 enhanced status code, when the sender already split it off. */
   enhanced?: string | undefined;
   text: string;
+  /** The SMTP command the reply answered, when known. */
+  command?: SmtpCommand | undefined;
+  /**
+   * Where the reply comes from. A relay's own reply is always to a command it knows; a
+   * delivery notice that does not name the command leaves open whether a "user unknown" came
+   * at RCPT TO (the mailbox) or after DATA (a filter): read as the latter, like Sisimai does.
+   */
+  source?: 'smtp' | 'dsn';
 }
 
 /** What a failure reply means for the address. */
@@ -24,26 +33,91 @@ export interface BounceClassification {
 /** What a reply no rule recognizes counts as. */
 const UNRECOGNIZED = { reason: 'undefined', confidence: 0.3 } as const;
 
+const ECHOED_RECIPIENT = /<[^<>\s]+@[^<>\s]+>:\s/;
+
 // Where a status code may stand: not inside an IP address or a version number.
 const STATUS_IN_TEXT = /(?<![\w.])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.]*\d)/;
 
 /**
- * Classifies a failure reply (4xx/5xx, or a reply without a code) by its enhanced status
- * code, falling back to the reply text when the code is absent or says little (5.0.0,
- * 5.5.0, 5.7.1). Pure and total: every reply gets a reason, `undefined` as the last resort.
+ * Classifies a failure reply (4xx/5xx, or a reply without a code). Unmistakable wording (a
+ * quota, a sending rate) decides first, then a specific enhanced status code, then any other
+ * wording, then what the failing command implies, then a generic status code. Pure and total:
+ * every reply gets a reason, `undefined` as the last resort.
  */
 export function classifySmtpReply(reply: SmtpReplyInput): BounceClassification {
   const status = statusOf(reply);
   const statusRule = status === undefined ? undefined : findStatusRule(status);
-  const textRule =
-    statusRule === undefined || statusRule.generic === true ? findTextRule(reply.text) : undefined;
-  const { reason, confidence } = textRule ?? statusRule ?? UNRECOGNIZED;
+  const textRule = findTextRule(reply.text);
+  const command = reply.command ?? (reply.source === 'dsn' ? undefined : 'RCPT');
+  let decided: { reason: BounceReason; confidence: number };
+  if (textRule?.overridesStatus === true) decided = textRule;
+  else if (statusRule?.strong === true) decided = statusRule;
+  else if (textRule !== undefined) decided = afterFilter(textRule, reply.text, status, command);
+  else if (statusRule !== undefined && statusRule.generic !== true) decided = statusRule;
+  else decided = byCommand(command) ?? statusRule ?? UNRECOGNIZED;
+  const reason = atCommand(decided.reason, command);
   return {
     reason,
-    hard: HARD_REASONS.has(reason) && isPermanent(reply.code, status),
-    confidence,
+    hard:
+      HARD_REASONS.has(reason) &&
+      (reply.source === 'dsn' ? !isTemporary(reply.code, status) : isPermanent(reply.code, status)),
+    confidence: reason === decided.reason ? decided.confidence : decided.confidence * 0.8,
     ...(status === undefined ? {} : { status }),
   };
+}
+
+/**
+ * A generic "no such user" that did not come at RCPT TO, without an address-status code
+ * (5.1.x) to back it, is the recipient's filter speaking: the mailbox may well exist.
+ */
+function afterFilter(
+  rule: TextRule,
+  text: string,
+  status: string | undefined,
+  command: SmtpCommand | undefined,
+): { reason: BounceReason; confidence: number } {
+  if (rule.weak !== true || command === 'RCPT') return rule;
+  if (status !== undefined && /^\d\.1\.[1-9]/.test(status)) return rule;
+  // `550 <rcpt>: User unknown` in a notice with a status: the server named the recipient it
+  // refused, which it does at RCPT TO; after DATA it has no single recipient to name.
+  if (command === undefined && status !== undefined && ECHOED_RECIPIENT.test(text)) return rule;
+  return { reason: 'filtered', confidence: rule.confidence * 0.8 };
+}
+
+/** What a refusal means when nothing but the command it answered says why. */
+function byCommand(
+  command: SmtpCommand | undefined,
+): { reason: BounceReason; confidence: number } | undefined {
+  switch (command) {
+    case 'CONN':
+    case 'HELO':
+      return { reason: 'blocked', confidence: 0.5 };
+    case 'MAIL':
+      return { reason: 'rejected', confidence: 0.5 };
+    case 'STARTTLS':
+      return { reason: 'failedstarttls', confidence: 0.6 };
+    case 'RCPT':
+    case 'DATA':
+    case undefined:
+      return undefined;
+  }
+}
+
+/**
+ * Reasons about the recipient cannot be what a refusal before RCPT TO means: at MAIL FROM the
+ * "unknown" address is our sender; at the greeting the server refused us, not anyone.
+ */
+function atCommand(reason: BounceReason, command: SmtpCommand | undefined): BounceReason {
+  const aboutRecipient =
+    reason === 'userunknown' ||
+    reason === 'hostunknown' ||
+    reason === 'filtered' ||
+    reason === 'suspend' ||
+    reason === 'mailboxfull';
+  if (!aboutRecipient) return reason;
+  if (command === 'MAIL') return 'rejected';
+  if (command === 'CONN' || command === 'HELO') return 'blocked';
+  return reason;
 }
 
 /**
@@ -71,8 +145,20 @@ function findTextRule(text: string): TextRule | undefined {
   return TEXT_RULES.find((rule) => rule.pattern.test(normalized));
 }
 
-/** A 5xx reply; without a basic code (a DSN's status field), a class-5 status. */
+/**
+ * A 5xx reply; without a basic code, a class-5 status. A relay's reply without a code is a
+ * socket error or a timeout, which must stay deferrable.
+ */
 function isPermanent(code: number | undefined, status: string | undefined): boolean {
   if (code !== undefined) return code >= 500 && code < 600;
   return status?.startsWith('5.') ?? false;
+}
+
+/**
+ * A 4xx reply, or a class-4 status without a basic code. A notice that gives neither still
+ * reports a failure: a hard reason stays hard.
+ */
+function isTemporary(code: number | undefined, status: string | undefined): boolean {
+  if (code !== undefined) return code >= 400 && code < 500;
+  return status?.startsWith('4.') ?? false;
 }

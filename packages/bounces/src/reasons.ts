@@ -55,6 +55,16 @@ export const BOUNCE_REASONS = [
   'securityerror',
   /** The retry period ran out before delivery. */
   'expired',
+  /** Our sending IP or domain has a poor reputation at the destination. */
+  'badreputation',
+  /** The destination's local delivery agent failed (procmail, a pipe, a lock). */
+  'mailererror',
+  /** The destination holds the message for later (a queue or a gateway decision). */
+  'onhold',
+  /** The message breaks RFC 5322 rules the destination enforces (several From:, bad headers). */
+  'notcompliantrfc',
+  /** STARTTLS was required and failed. */
+  'failedstarttls',
   /** The escape hatch: nothing in the reply says why. */
   'undefined',
 ] as const;

@@ -72,7 +72,7 @@ describe('destinations: static routes, then MX', () => {
     await waitFor(() => harness.eventsOf(id).length === 1);
     expect(harness.eventsOf(id)[0]?.data).toMatchObject({
       hard: true,
-      reason: 'hostunknown',
+      reason: 'notaccept',
       reply: { code: 556, enhanced: '5.1.10' },
     });
   });

@@ -26,6 +26,7 @@ import {
   REPLY_CODE,
   STATUS_CODE,
 } from './patterns';
+import { failedCommand, type SmtpCommand } from './commands';
 
 /** More recipients than this in one report is noise (or an attack), not a bounce list. */
 const MAX_RECIPIENTS = 500;
@@ -43,6 +44,8 @@ export interface ReportRecipient {
   /** The remote server's text (or the notice's wording), unfolded onto one line. */
   diagnostic?: string;
   remoteMta?: string;
+  /** The SMTP command the remote server refused, when the notice says (`in reply to RCPT TO`). */
+  command?: SmtpCommand;
   finalRecipient?: string;
   originalRecipient?: string;
   lastAttemptDate?: string;
@@ -123,6 +126,18 @@ function parseUnsafe(raw: Buffer | string): ParsedReport {
   if (root.headers.length === 0) {
     return { kind: 'other', reason: 'no message header', recipients: [] };
   }
+  const report = parseParts(root);
+  if (report.kind === 'bounce') {
+    const notice = cutAtOriginal(bodyText(root));
+    for (const recipient of report.recipients) {
+      const command = failedCommand(recipient, notice);
+      if (command !== undefined) recipient.command = command;
+    }
+  }
+  return report;
+}
+
+function parseParts(root: MimePart): ParsedReport {
   const base = baseFields(root);
 
   const feedbackPart = findPart(root, (p) => p.contentType === 'message/feedback-report');

@@ -20,7 +20,7 @@ describe('classifyReply', () => {
     ['550 mailbox unavailable', { kind: 'bounced', reason: 'userunknown', hard: true }],
     [
       '556 5.1.10 recipient domain accepts no mail (null MX)',
-      { kind: 'bounced', reason: 'hostunknown', hard: true },
+      { kind: 'bounced', reason: 'notaccept', hard: true },
     ],
     [
       '550 5.7.1 client host [192.0.2.1] blocked using zen.spamhaus.org',
