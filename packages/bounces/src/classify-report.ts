@@ -1,5 +1,6 @@
-import { classifySmtpReply } from './classify';
-import type { ParsedReport, ReportKind } from './report/index';
+import { classifySmtpReply, type BounceClassification } from './classify';
+import type { ParsedReport, ReportKind, ReportRecipient } from './report/index';
+import { RECIPIENT_DOMAIN_RULES } from './rules';
 
 /** One recipient's verdict, as `relais bounces classify` prints it. */
 export interface RecipientVerdict {
@@ -29,13 +30,7 @@ export function classifyReport(report: ParsedReport): ReportVerdict {
       return {
         kind: 'bounce',
         recipients: report.recipients.map((recipient) => {
-          const verdict = classifySmtpReply({
-            code: recipient.replyCode,
-            enhanced: recipient.status,
-            text: recipient.diagnostic ?? '',
-            command: recipient.command,
-            source: 'dsn',
-          });
+          const verdict = recipientVerdict(recipient, report.notice);
           return {
             address: recipient.address,
             reason: verdict.reason,
@@ -66,4 +61,34 @@ export function classifyReport(report: ParsedReport): ReportVerdict {
     case 'other':
       return { kind: 'other', recipients: [] };
   }
+}
+
+/**
+ * A bounced recipient's verdict from its own diagnostic; when that says nothing, from the
+ * notice's text as a whole (some systems print the reason apart from the address), and last
+ * from what the recipient's domain is known to mean (a Google Groups address refuses
+ * posters, not mail).
+ */
+function recipientVerdict(
+  recipient: ReportRecipient,
+  notice: string | undefined,
+): BounceClassification {
+  const reply = {
+    code: recipient.replyCode,
+    enhanced: recipient.status,
+    command: recipient.command,
+    source: 'dsn',
+  } as const;
+  const own = classifySmtpReply({ ...reply, text: recipient.diagnostic ?? '' });
+  if (own.reason !== 'undefined') return own;
+  if (notice !== undefined && notice !== recipient.diagnostic) {
+    const fromNotice = classifySmtpReply({ ...reply, text: notice });
+    if (fromNotice.reason !== 'undefined')
+      return { ...fromNotice, confidence: fromNotice.confidence * 0.8 };
+  }
+  const domain = recipient.address.slice(recipient.address.lastIndexOf('@') + 1).toLowerCase();
+  const rule = RECIPIENT_DOMAIN_RULES.find((r) => r.domain.test(domain));
+  return rule === undefined
+    ? own
+    : { reason: rule.reason, hard: false, confidence: rule.confidence };
 }

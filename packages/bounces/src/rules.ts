@@ -90,7 +90,7 @@ export const STATUS_RULES: readonly StatusRule[] = [
 export const TEXT_RULES: readonly TextRule[] = [
   {
     pattern:
-      /mail ?box (?:is )?full|mailbox (?:is )?over|over ?quota|quota (?:exceeded|full|violation)|exceed(?:s|ed)? (?:\w+ )?(?:mailbox |storage |disk |user )?quota|(?:mailbox|user) (?:size )?(?:limit|exceeds)|mailbox size limit|exceeded storage allocation|not enough (?:storage|space) (?:in|for) (?:the )?(?:mailbox|user)|insufficient (?:mailbox )?space for (?:the )?user|mailbox has exceeded/,
+      /mail ?box (?:is )?full|mailbox (?:is )?over|mailbox exceeded|over ?quota|quota (?:exceeded|full|violation)|exceed(?:s|ed)? (?:\w+ )?(?:mailbox |storage |disk |user )?quota|(?:mailbox|user) (?:size )?(?:limit|exceeds)|mailbox size limit|exceeded storage allocation|not enough (?:storage|space) (?:in|for) (?:the )?(?:mailbox|user)|insufficient (?:mailbox )?space for (?:the )?user|mailbox has exceeded/,
     reason: 'mailboxfull',
     confidence: 0.9,
     overridesStatus: true,
@@ -155,7 +155,7 @@ export const TEXT_RULES: readonly TextRule[] = [
     overridesStatus: true,
   },
   {
-    pattern: /(?:rejected|blocked|refused|classified) (?:due to|as|for) (?:being )?spam/,
+    pattern: /(?:rejected|blocked|refused|classified) (?:due to|as|for) (?:being )?spam(?!ming)/,
     reason: 'spamdetected',
     confidence: 0.8,
   },
@@ -209,13 +209,13 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     pattern:
-      /message expired|delivery time expired|retry time(?:out)? (?:has )?(?:expired|exceeded)|(?:delivery|retry) period (?:has )?expired/,
+      /message expired|envelope expired|delivery time expired|retry time(?:out)? (?:has )?(?:expired|exceeded)|(?:delivery|retry) period (?:has )?expired/,
     reason: 'expired',
     confidence: 0.8,
   },
   {
     pattern:
-      /blocked using|block ?list|black ?list|blacklisted|\b(?:rbl|dnsbl)\b|spamhaus|spamcop|barracuda|client host \S*\s?(?:blocked|rejected)|ip (?:address )?(?:\S+ )?(?:is |has been )?(?:blocked|banned|listed)|banned sending ip|listed (?:in|on|at) |messages from \S+ weren'?t sent|invalid ip for sending|blocked for abuse|service refus|refused to talk to me|connection refused|\(bl\)|access denied[^.]{0,40}\bip\b|ip frequency|your (?:ip|network|server) (?:address )?(?:has been |is )?(?:blocked|rejected|not allowed)/,
+      /blocked using|block ?list|black ?list|blacklisted|\b(?:rbl|dnsbl)\b|spamhaus|spamcop|barracuda|client host \S*\s?(?:blocked|rejected)|ip (?:address )?(?:\S+ )?(?:is |has been )?(?:blocked|banned|listed)|banned sending ip|(?<!not )listed (?:in|on|at) |messages from \S+ weren'?t sent|invalid ip for sending|blocked for abuse|service refus|refused to talk to me|connection refused|\(bl\)|access denied[^.]{0,40}\bip\b|ip frequency|your (?:ip|network|server) (?:address )?(?:has been |is )?(?:blocked|rejected|not allowed)/,
     reason: 'blocked',
     confidence: 0.8,
   },
@@ -227,7 +227,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     pattern:
-      /recipient name is not recognized|invalid final delivery userid|no valid recipients|check if (?:the )?address is correct|recip(?:ient)?notfound|email account that you tried to reach does not exist|mailbox (?:does not|doesn't) exist|mailbox (?:unavailable|not found)|recipient address rejected: access denied|dd this user doesn'?t have|(?:invalid|unknown) recipient|recipient (?:unknown|invalid)|not a valid (?:mailbox|recipient)|adresse (?:d au moins un )?destinataire invalide|address rejected|no (?:such )?mailbox|user not found/,
+      /recipient name is not recognized|invalid final delivery userid|no valid recipients|check if (?:the )?address is correct|recip(?:ient)?notfound|email account that you tried to reach does not exist|mailbox (?:does not|doesn't) exist|mailbox (?:unavailable|not found)|recipient address rejected: access denied|dd this user doesn'?t have|(?:invalid|unknown) recipient|recipient (?:unknown|invalid)|not a valid (?:mailbox|recipient)|adresse (?:d au moins un )?destinataire invalide|address rejected|no (?:such )?mailbox|user not found|not listed in (?:the )?(?:public )?(?:name|address|directory)/,
     reason: 'userunknown',
     confidence: 0.85,
   },
@@ -258,7 +258,7 @@ export const TEXT_RULES: readonly TextRule[] = [
   },
   {
     pattern:
-      /(?:delivery|retry) (?:time(?:out)?|period) (?:has )?(?:expired|exceeded)|retry timeout exceeded|message expired|could not be delivered for \S+ (?:hours|days)|in the queue too long|did not accept our requests to connect|connection timed out|timed out|expired after|too long in (?:the )?queue/,
+      /(?:delivery|retry) (?:time(?:out)?|period) (?:has )?(?:expired|exceeded)|retry timeout exceeded|message expired|could not be delivered for \S+ (?:hours|days)|in the queue too long|did not accept our requests to connect|connection timed out|timed out|expired after|too long in (?:the )?queue|failing for a long time|aborted after \S+ (?:hour|day)/,
     reason: 'expired',
     confidence: 0.7,
   },
@@ -283,4 +283,17 @@ export const TEXT_RULES: readonly TextRule[] = [
     reason: 'syntaxerror',
     confidence: 0.6,
   },
+];
+
+/** What a failure means at a destination whose notices never say why, keyed by domain. */
+export interface RecipientDomainRule {
+  domain: RegExp;
+  reason: BounceReason;
+  confidence: number;
+}
+
+export const RECIPIENT_DOMAIN_RULES: readonly RecipientDomainRule[] = [
+  // Google Groups answers in the poster's language and only ever means "you may not post
+  // here" (not a member, or no such group): a refusal of our sender.
+  { domain: /(?:^|\.)googlegroups\.com$/, reason: 'rejected', confidence: 0.7 },
 ];

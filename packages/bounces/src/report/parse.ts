@@ -28,6 +28,9 @@ import {
 } from './patterns';
 import { failedCommand, type SmtpCommand } from './commands';
 
+/** How much of a bounce notice's own text `notice` keeps. */
+const MAX_NOTICE_CHARS = 4000;
+
 /** More recipients than this in one report is noise (or an attack), not a bounce list. */
 const MAX_RECIPIENTS = 500;
 
@@ -100,6 +103,11 @@ export interface ParsedReport {
   /** Parsed fields of `originalHeaders`, names lower-cased. */
   originalHeaderFields?: Record<string, string>;
   feedback?: FeedbackReport;
+  /**
+   * A bounce notice's human-readable text (before the returned message), unfolded and cut
+   * to 4,000 characters: where the reason is when no recipient line carries it.
+   */
+  notice?: string;
 }
 
 /**
@@ -133,6 +141,8 @@ function parseUnsafe(raw: Buffer | string): ParsedReport {
       const command = failedCommand(recipient, notice);
       if (command !== undefined) recipient.command = command;
     }
+    const summary = unfold(notice.slice(0, 16 * 1024)).slice(0, MAX_NOTICE_CHARS);
+    if (summary !== '') report.notice = summary;
   }
   return report;
 }

@@ -96,7 +96,7 @@ export const RECIPIENT_LINES: { system: string; pattern: RegExp }[] = [
   {
     system: 'prose',
     pattern:
-      /(?:message to|delivery to|deliver (?:your message )?to|sent to|addressed to|recipient|address|user|mailbox)\s*:?\s*<?([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?(.*)$/i,
+      /(?:message to|mail to|delivery to|deliver (?:your message )?to|sent to|addressed to|delivery failed|recipient|address|user|mailbox)\s*:?\s*<?(?<![\w.!#$%&'*+/=?^`{|}~-])([\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+)>?(.*)$/i,
   },
 ];
 
