@@ -88,6 +88,34 @@ export const STATUS_RULES: readonly StatusRule[] = [
  * not a domain known not to exist.
  */
 export const TEXT_RULES: readonly TextRule[] = [
+  // Providers' own published reply codes say more than their wording. Orange and La Poste
+  // (OFR_xxx, LPNxxx_xxx): 506 spam, 505 overloaded, 102/107 sending IP refused, 426 locked
+  // account, 416 no such recipient. Cox: AUP#CDRBL is its block list.
+  {
+    pattern: /\b(?:ofr|lpn)\d*_506\b/,
+    reason: 'spamdetected',
+    confidence: 0.9,
+    overridesStatus: true,
+  },
+  {
+    pattern: /\b(?:ofr|lpn)\d*_505\b/,
+    reason: 'systemerror',
+    confidence: 0.8,
+    overridesStatus: true,
+  },
+  {
+    pattern: /\b(?:ofr|lpn)\d*_10[27]\b|aup#cdrbl/,
+    reason: 'blocked',
+    confidence: 0.9,
+    overridesStatus: true,
+  },
+  { pattern: /\b(?:ofr|lpn)\d*_426\b/, reason: 'suspend', confidence: 0.9, overridesStatus: true },
+  {
+    pattern: /\b(?:ofr|lpn)\d*_416\b/,
+    reason: 'userunknown',
+    confidence: 0.9,
+    overridesStatus: true,
+  },
   {
     pattern:
       /mail ?box (?:is )?full|mailbox (?:is )?over|mailbox exceeded|over ?quota|quota (?:exceeded|full|violation)|exceed(?:s|ed)? (?:\w+ )?(?:mailbox |storage |disk |user )?quota|(?:mailbox|user) (?:size )?(?:limit|exceeds)|mailbox size limit|exceeded storage allocation|not enough (?:storage|space) (?:in|for) (?:the )?(?:mailbox|user)|insufficient (?:mailbox )?space for (?:the )?user|mailbox has exceeded/,

@@ -41,6 +41,7 @@ function evaluate(folder: string): void {
   let verdicts = 0;
   let reasonsRight = 0;
   let hardSoftRight = 0;
+  let hardSoftScored = 0;
   let messages = 0;
   for (const labels of labelFiles) {
     const rows = readFileSync(labels, 'utf8').split(/\r?\n/).slice(1).filter(Boolean);
@@ -55,9 +56,13 @@ function evaluate(folder: string): void {
         const got = predicted[Math.min(i, predicted.length - 1)]!;
         verdicts += 1;
         if (got.reason === expected) reasonsRight += 1;
-        // Feedback, vacation and not-bounce are neither hard nor soft: never hard.
-        const expectedHard = hardSoft[i] === 'hard';
-        if (got.hard === expectedHard) hardSoftRight += 1;
+        // Feedback, vacation and not-bounce are neither hard nor soft: never hard. A recipient
+        // the label file gives no hard/soft value for (a shorter list) is not scored on it.
+        const label = hardSoft[i];
+        if (label !== undefined && label !== '') {
+          hardSoftScored += 1;
+          if (got.hard === (label === 'hard')) hardSoftRight += 1;
+        }
         const row = confusion.get(expected) ?? new Map<string, number>();
         row.set(got.reason, (row.get(got.reason) ?? 0) + 1);
         confusion.set(expected, row);
@@ -81,7 +86,7 @@ function evaluate(folder: string): void {
     `${JSON.stringify({
       messages,
       reasonAccuracy: round(verdicts === 0 ? 0 : reasonsRight / verdicts),
-      hardSoftAccuracy: round(verdicts === 0 ? 0 : hardSoftRight / verdicts),
+      hardSoftAccuracy: round(hardSoftScored === 0 ? 0 : hardSoftRight / hardSoftScored),
     })}\n`,
   );
 }
