@@ -66,7 +66,7 @@ export const EXCHANGE_OF: Record<MessageType, ExchangeRole> = {
   'delivery.deferred': 'events',
   'delivery.bounced': 'events',
   'delivery.expired': 'events',
-  'feedback.complained': 'events',
+  'complaint.received': 'events',
   'suppression.added': 'events',
   'engagement.opened': 'events',
   'engagement.clicked': 'events',

@@ -103,14 +103,32 @@ export const MESSAGE_SCHEMAS = {
   }),
   /** Retries ran out (maximum age reached); final. */
   'delivery.expired': deliveryBase,
-  /** A recipient complained (ARF feedback report). */
-  'feedback.complained': z.object({
-    messageId: MessageIdSchema.optional(),
-    email,
+  /**
+   * A recipient complained about a message (an ARF feedback report, RFC 5965). By the time
+   * it is published the contact is unsubscribed and the address suppressed. No address: the
+   * contact id names the person.
+   */
+  'complaint.received': z.object({
+    messageId: MessageIdSchema,
+    campaignId: CampaignIdSchema,
+    contactId: ContactIdSchema,
+    /** Feedback-Type: abuse, fraud, virus, not-spam, other (RFC 5965 §7.3). */
     feedbackType: z.string().max(64),
+    /** The report's User-Agent: the feedback loop that sent it. */
+    userAgent: z.string().max(200).optional(),
   }),
   /** An address was added to the suppression list. */
-  'suppression.added': z.object({ email, reason: z.string().max(200) }),
+  'suppression.added': z.object({
+    email,
+    reason: z.string().max(200),
+    /**
+     * What condemned it, when a bounce or a complaint did: a bounce reason of the classifier
+     * (`userunknown`…), `soft_bounce_repeated` or `complaint`.
+     */
+    class: z.string().max(64).optional(),
+    /** The classifier's confidence in `class` (1 for a complaint). */
+    confidence: z.number().min(0).max(1).optional(),
+  }),
   /** A recipient opened a message (pixel fetch); `machine` marks proxy/scanner opens. */
   'engagement.opened': z.object({ messageId: MessageIdSchema, machine: z.boolean() }),
   /** A recipient followed a tracked link. */

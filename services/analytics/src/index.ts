@@ -100,7 +100,7 @@ export async function startAnalytics(
       'delivery.deferred': run(onDeliveryDeferred),
       'delivery.bounced': run(onDeliveryBounced),
       'delivery.expired': run(onDeliveryExpired),
-      'feedback.complained': run(acknowledge),
+      'complaint.received': run(acknowledge),
       'suppression.added': run(acknowledge),
       'engagement.opened': run(acknowledge),
       'engagement.clicked': run(acknowledge),

@@ -53,7 +53,7 @@ const ALL_TYPES: MessageType[] = [
   'delivery.deferred',
   'delivery.bounced',
   'delivery.expired',
-  'feedback.complained',
+  'complaint.received',
   'suppression.added',
   'engagement.opened',
   'engagement.clicked',
@@ -166,9 +166,9 @@ describe.each(kernels)('analytics on the $name platform', (kernel) => {
       createEnvelope({ type: 'campaign.resumed', tenantId, data }),
       createEnvelope({ type: 'campaign.cancelled', tenantId, data }),
       createEnvelope({
-        type: 'feedback.complained',
+        type: 'complaint.received',
         tenantId,
-        data: { messageId, email: 'a@example.test', feedbackType: 'abuse' },
+        data: { messageId, campaignId, contactId: randomUUID(), feedbackType: 'abuse' },
       }),
       createEnvelope({
         type: 'suppression.added',

@@ -1,4 +1,4 @@
-import { kernelConfigSchema, withModeCheck } from '@relais/config';
+import { duration, kernelConfigSchema, withModeCheck } from '@relais/config';
 import { z } from 'zod';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
@@ -41,6 +41,33 @@ export const inboundSettingsSchema = z
   })
   .prefault({});
 
+/** The worker that parses the stored inbound reports and acts on them. */
+export const reportSettingsSchema = z
+  .object({
+    /**
+     * How often pending reports are looked for. The listener also wakes the worker after
+     * each accepted message, so this only bounds the delay of reports another replica took.
+     */
+    pollInterval: duration().prefault('5s'),
+    /** Reports per transaction. */
+    batchSize: z.number().int().min(1).max(500).default(50),
+    /** Batches a report may roll back with (a store failure) before it is given up. */
+    maxAttempts: z.number().int().min(1).max(100).default(5),
+  })
+  .prefault({});
+
+/**
+ * Repeated soft bounces: `threshold` soft bounces of one address (the relay's and later
+ * DSNs alike) within `window` suppress it with reason `soft_bounce_repeated`.
+ */
+export const softBounceSettingsSchema = z
+  .object({
+    /** 0 turns it off: soft bounces are then only recorded. */
+    threshold: z.number().int().min(0).max(1000).default(3),
+    window: duration().prefault('7d'),
+  })
+  .prefault({});
+
 /**
  * The service's own settings, for a process that hosts several services and nests them
  * under a key of its own (`relais up`).
@@ -60,6 +87,8 @@ const bounceSettingsShape = {
     .min(32, { error: 'expected at least 32 characters (the dispatcher’s bounceSecret)' })
     .optional(),
   inbound: inboundSettingsSchema,
+  reports: reportSettingsSchema,
+  softBounces: softBounceSettingsSchema,
 };
 
 // Checked on the settings alone and on a whole process configuration alike.

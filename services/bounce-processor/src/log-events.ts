@@ -11,6 +11,20 @@ export const BOUNCE_LOG_EVENTS = {
     'A bounce row was written (relais.reason, relais.hard); relais.suppressed when it suppressed the address.',
   'bounce.duplicate_ignored':
     'The bounce of this event id was recorded before (a redelivery); nothing written.',
+  'report.worker_started':
+    'The inbound report worker polls (relais.batch_size, relais.poll_interval_ms).',
+  'report.bounce_recorded':
+    'A DSN about our message was recorded (relais.outcome recorded, suppressed or duplicate; relais.reason, relais.hard, relais.via).',
+  'report.complaint_recorded':
+    'A complaint unsubscribed the contact and suppressed the address (relais.unsubscribed, relais.suppressed are false when it already was); complaint.received enqueued.',
+  'report.ignored':
+    'A report needs no action (relais.outcome: autoreply, delay_notice, other with relais.reason).',
+  'report.unmatched':
+    'A bounce or complaint names no message of ours (relais.reason); recorded, nothing else written.',
+  'report.failed':
+    'Acting on one report failed; it was rolled back alone and marked processed with the error (not retried).',
+  'report.batch_failed':
+    'A whole batch rolled back (relais.reports); its reports are retried up to reports.maxAttempts times.',
   'inbound.listening': 'The inbound SMTP listener is bound (relais.host, relais.port).',
   'inbound.accepted':
     'An inbound message was stored and answered 250 (relais.recipients, relais.bytes).',

@@ -13,13 +13,17 @@ export interface BouncedMessage {
 
 /** One classified bounce, as the `bounces` table keeps it. */
 export interface BounceRecord {
-  /** The id of the event that reported it: a redelivered event is recorded once. */
-  id: EnvelopeId;
+  /**
+   * The id of what reported it (the `delivery.bounced` envelope, or the `inbound_reports`
+   * row of a DSN): a redelivered event or a reprocessed report is recorded once.
+   */
+  id: EnvelopeId | string;
   tenantId: TenantId;
   messageId: MessageId;
   campaignId: CampaignId;
   email: string;
-  source: 'smtp';
+  /** `smtp`: the relay's reply (`delivery.bounced`); `dsn`: a later report to the return path. */
+  source: 'smtp' | 'dsn';
   reason: BounceReason;
   hard: boolean;
   confidence: number;
@@ -35,14 +39,29 @@ export interface SuppressionRequest {
   tenantId: TenantId;
   email: string;
   reason: string;
+  /** The classification behind it (`userunknown`, `soft_bounce_repeated`, `complaint`…). */
+  class: string;
+  confidence: number;
   /** Trace context the `suppression.added` event carries on. */
   traceparent: string | null;
 }
 
+/**
+ * When soft bounces of one address add up to a suppression: `threshold` of them (this one
+ * included) within `windowMs`. A threshold of 0 turns it off.
+ */
+export interface SoftBouncePolicy {
+  threshold: number;
+  windowMs: number;
+}
+
 /** What recording a bounce did. */
 export type RecordOutcome =
-  /** The bounce row is new; `suppressed` when the address was added (and announced) now. */
-  | { kind: 'recorded'; suppressed: boolean }
+  /**
+   * The bounce row is new; `suppressed` says why the address was added (and announced) now:
+   * a hard bounce, or the soft bounce that completed a repeated series. False otherwise.
+   */
+  | { kind: 'recorded'; suppressed: false | 'hard' | 'soft_bounce_repeated' }
   /** A bounce with this id exists: an earlier delivery of the event did everything. */
   | { kind: 'duplicate' };
 
@@ -53,9 +72,15 @@ export interface BounceStore {
   /**
    * One transaction: the bounce row, and when `suppression` is given and the bounce is new,
    * the suppression (unless the address is already suppressed) with its `suppression.added`
-   * in the outbox. Either all of it commits or none.
+   * in the outbox. A soft bounce that brings the address to the store's soft-bounce
+   * threshold suppresses it too. Either all of it commits or none.
    */
-  recordBounce(record: BounceRecord, suppression?: SuppressionRequest): Promise<RecordOutcome>;
+  recordBounce(
+    record: BounceRecord,
+    suppression?: SuppressionRequest,
+    /** Trace context of a suppression the soft-bounce count decides on. */
+    traceparent?: string | null,
+  ): Promise<RecordOutcome>;
 }
 
 /** Everything the bounce handler needs. */
@@ -88,4 +113,55 @@ export interface InboundMail {
  */
 export interface InboundMailSink {
   onMessage(mail: InboundMail): Promise<void>;
+}
+
+/** An `inbound_reports` row the report worker claimed. */
+export interface InboundReport {
+  id: string;
+  /** The tenant of the message the VERP recipient names; null for the feedback address. */
+  tenantId: TenantId | null;
+  /** From the VERP recipient (sealed by the dispatcher); null for the feedback address. */
+  messageId: MessageId | null;
+  rcptTo: string;
+  mailFrom: string;
+  raw: Buffer;
+  receivedAt: Date;
+}
+
+/** A complaint to act on: the message it is about and what the report says. */
+export interface ComplaintRecord {
+  message: BouncedMessage;
+  feedbackType: string;
+  userAgent?: string | undefined;
+  /** When the report was received: the time of the consent withdrawal. */
+  at: Date;
+}
+
+/** What recording a complaint did. */
+export interface ComplaintOutcome {
+  /** The contact was active and is unsubscribed now (with a withdrawal in the ledger). */
+  unsubscribed: boolean;
+  /** The address was added to the suppression list now. */
+  suppressed: boolean;
+}
+
+/**
+ * What acting on one report may write, all inside the report worker's transaction (the one
+ * that marks the report processed).
+ */
+export interface ReportActions {
+  /** The message row of this id, whichever tenant owns it. */
+  findMessage(messageId: MessageId): Promise<BouncedMessage | undefined>;
+  /** As `BounceStore.recordBounce`, in the worker's transaction. */
+  recordBounce(
+    record: BounceRecord,
+    suppression?: SuppressionRequest,
+    traceparent?: string | null,
+  ): Promise<RecordOutcome>;
+  /**
+   * The contact unsubscribed (status, consent, a withdrawal row in the consent ledger), the
+   * address suppressed (reason `complaint`, with `suppression.added`) and
+   * `complaint.received`, through the outbox.
+   */
+  recordComplaint(complaint: ComplaintRecord): Promise<ComplaintOutcome>;
 }

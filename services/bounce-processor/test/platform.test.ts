@@ -135,7 +135,14 @@ describe.each(kernels)('bounce processor on the $name platform', (kernel) => {
     expect(await outboxSuppressionsOf(store, tenantId)).toHaveLength(1);
     expect(
       announced.filter((envelope) => envelope.tenantId === tenantId).map((e) => e.data),
-    ).toEqual([{ email: 'ghost@example.org', reason: 'hard bounce: userunknown 5.1.1' }]);
+    ).toEqual([
+      {
+        email: 'ghost@example.org',
+        reason: 'hard bounce: userunknown 5.1.1',
+        class: 'userunknown',
+        confidence: 0.95,
+      },
+    ]);
     expect(deadLettered).toEqual([]);
   });
 });

@@ -65,7 +65,12 @@ describe.each(drivers)('onDeliveryBounced on $name', (driver) => {
     ]);
     const announced = await outboxSuppressionsOf(store, tenantId);
     expect(announced.map((event) => event.data)).toEqual([
-      { email: 'ghost@example.org', reason: 'hard bounce: userunknown 5.1.1' },
+      {
+        email: 'ghost@example.org',
+        reason: 'hard bounce: userunknown 5.1.1',
+        class: 'userunknown',
+        confidence: 0.95,
+      },
     ]);
   });
 

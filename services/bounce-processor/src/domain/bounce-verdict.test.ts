@@ -60,6 +60,8 @@ describe('bounceVerdict', () => {
       tenantId: message.tenantId,
       email: 'ghost@example.org',
       reason: 'hard bounce: userunknown 5.1.1',
+      class: 'userunknown',
+      confidence: 0.95,
       traceparent: null,
     });
   });

@@ -40,14 +40,22 @@ export function bounceVerdict(
     diagnostic: reply.text.slice(0, MAX_DIAGNOSTIC_CHARS),
   };
   if (!hard) return { record };
-  const why = status === undefined ? `hard bounce: ${reason}` : `hard bounce: ${reason} ${status}`;
+  return { record, suppression: hardBounceSuppression(record, envelope.traceparent) };
+}
+
+/** The suppression a hard bounce asks for, whichever path reported the bounce. */
+export function hardBounceSuppression(
+  record: BounceRecord,
+  traceparent: string | null,
+): SuppressionRequest {
+  const { reason, status } = record;
+  const why = status === null ? `hard bounce: ${reason}` : `hard bounce: ${reason} ${status}`;
   return {
-    record,
-    suppression: {
-      tenantId: message.tenantId,
-      email: message.email,
-      reason: why.slice(0, MAX_SUPPRESSION_REASON_CHARS),
-      traceparent: envelope.traceparent,
-    },
+    tenantId: record.tenantId,
+    email: record.email,
+    reason: why.slice(0, MAX_SUPPRESSION_REASON_CHARS),
+    class: reason,
+    confidence: record.confidence,
+    traceparent,
   };
 }

@@ -4,8 +4,9 @@ import type { BounceLogEvent } from '../log-events';
 import type { BounceProcessorPorts } from '../ports';
 
 /**
- * Records a bounce the relay reported at SMTP time and, when it is hard, suppresses the
- * address (with `suppression.added`) in the same transaction. A bounce of a message with no
+ * Records a bounce the relay reported at SMTP time and, when it is hard (or a soft bounce
+ * that repeats within the store's window), suppresses the address (with `suppression.added`)
+ * in the same transaction. A bounce of a message with no
  * row is acknowledged: retrying cannot make the row appear, and a dead letter per stray
  * event would bury real failures. Store errors propagate, so the bus retries.
  */
@@ -30,7 +31,11 @@ export async function onDeliveryBounced(
   }
 
   const verdict = bounceVerdict(envelope, message);
-  const outcome = await ports.bounces.recordBounce(verdict.record, verdict.suppression);
+  const outcome = await ports.bounces.recordBounce(
+    verdict.record,
+    verdict.suppression,
+    envelope.traceparent,
+  );
   switch (outcome.kind) {
     case 'recorded':
       ports.logger.debug(
