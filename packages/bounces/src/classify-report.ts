@@ -1,4 +1,4 @@
-import { classifySmtpReply, type BounceClassification } from './classify';
+import { classifySmtpReply, type BounceClassification, type SmtpReplyInput } from './classify';
 import type { ParsedReport, ReportKind, ReportRecipient } from './report/index';
 import { RECIPIENT_DOMAIN_RULES } from './rules';
 
@@ -26,11 +26,12 @@ export interface ReportVerdict {
  */
 export function classifyReport(report: ParsedReport): ReportVerdict {
   switch (report.kind) {
-    case 'bounce':
+    case 'bounce': {
+      const fromNotice = noticeClassifier(report.notice);
       return {
         kind: 'bounce',
         recipients: report.recipients.map((recipient) => {
-          const verdict = recipientVerdict(recipient, report.notice);
+          const verdict = recipientVerdict(recipient, fromNotice);
           return {
             address: recipient.address,
             reason: verdict.reason,
@@ -41,6 +42,7 @@ export function classifyReport(report: ParsedReport): ReportVerdict {
           };
         }),
       };
+    }
     case 'feedback':
     case 'autoreply': {
       const reason = report.kind === 'feedback' ? 'feedback' : 'vacation';
@@ -63,6 +65,28 @@ export function classifyReport(report: ParsedReport): ReportVerdict {
   }
 }
 
+type ReplyContext = Pick<SmtpReplyInput, 'code' | 'enhanced' | 'command' | 'source'>;
+
+/**
+ * Classifies the notice's text for a recipient's code, status and command, once per distinct
+ * combination: a notice listing hundreds of recipients is read a handful of times, not once each.
+ */
+function noticeClassifier(
+  notice: string | undefined,
+): (reply: ReplyContext) => BounceClassification | undefined {
+  const seen = new Map<string, BounceClassification>();
+  return (reply) => {
+    if (notice === undefined) return undefined;
+    const key = `${reply.code}|${reply.enhanced}|${reply.command}`;
+    let verdict = seen.get(key);
+    if (verdict === undefined) {
+      verdict = classifySmtpReply({ ...reply, text: notice });
+      seen.set(key, verdict);
+    }
+    return verdict;
+  };
+}
+
 /**
  * A bounced recipient's verdict from its own diagnostic; when that says nothing, from the
  * notice's text as a whole (some systems print the reason apart from the address), and last
@@ -71,21 +95,19 @@ export function classifyReport(report: ParsedReport): ReportVerdict {
  */
 function recipientVerdict(
   recipient: ReportRecipient,
-  notice: string | undefined,
+  fromNotice: (reply: ReplyContext) => BounceClassification | undefined,
 ): BounceClassification {
-  const reply = {
+  const reply: ReplyContext = {
     code: recipient.replyCode,
     enhanced: recipient.status,
     command: recipient.command,
     source: 'dsn',
-  } as const;
+  };
   const own = classifySmtpReply({ ...reply, text: recipient.diagnostic ?? '' });
   if (own.reason !== 'undefined') return own;
-  if (notice !== undefined && notice !== recipient.diagnostic) {
-    const fromNotice = classifySmtpReply({ ...reply, text: notice });
-    if (fromNotice.reason !== 'undefined')
-      return { ...fromNotice, confidence: fromNotice.confidence * 0.8 };
-  }
+  const notice = fromNotice(reply);
+  if (notice !== undefined && notice.reason !== 'undefined')
+    return { ...notice, confidence: notice.confidence * 0.8 };
   const domain = recipient.address.slice(recipient.address.lastIndexOf('@') + 1).toLowerCase();
   const rule = RECIPIENT_DOMAIN_RULES.find((r) => r.domain.test(domain));
   return rule === undefined

@@ -54,22 +54,27 @@ export function commandIn(text: string): SmtpCommand | undefined {
 }
 
 /**
- * The step a recipient failed at: its own diagnostic first, then the notice's lines about
+ * The step each recipient failed at: its own diagnostic first, then the notice's lines about
  * that address, then the notice as a whole when it names one step only.
  */
-export function failedCommand(
-  recipient: { address: string; diagnostic?: string },
+export function assignCommands(
+  recipients: { address: string; diagnostic?: string; command?: SmtpCommand }[],
   notice: string,
-): SmtpCommand | undefined {
-  const own = recipient.diagnostic === undefined ? undefined : commandIn(recipient.diagnostic);
-  if (own !== undefined) return own;
+): void {
   const text = notice.slice(0, 64 * 1024);
-  const at = text.toLowerCase().indexOf(recipient.address.toLowerCase());
-  if (at !== -1) {
-    const near = commandIn(text.slice(Math.max(0, at - 200), at + 600));
-    if (near !== undefined) return near;
+  const lower = text.toLowerCase();
+  let whole: SmtpCommand | null | undefined;
+  for (const recipient of recipients) {
+    const own = recipient.diagnostic === undefined ? undefined : commandIn(recipient.diagnostic);
+    const at = own === undefined ? lower.indexOf(recipient.address.toLowerCase()) : -1;
+    const near = at === -1 ? undefined : commandIn(text.slice(Math.max(0, at - 200), at + 600));
+    if (own === undefined && near === undefined && whole === undefined) {
+      const found = new Set<SmtpCommand>();
+      for (const { pattern, command } of COMMAND_PATTERNS)
+        if (pattern.test(text)) found.add(command);
+      whole = found.size === 1 ? [...found][0]! : null;
+    }
+    const command = own ?? near ?? whole ?? undefined;
+    if (command !== undefined) recipient.command = command;
   }
-  const found = new Set<SmtpCommand>();
-  for (const { pattern, command } of COMMAND_PATTERNS) if (pattern.test(text)) found.add(command);
-  return found.size === 1 ? [...found][0] : undefined;
 }

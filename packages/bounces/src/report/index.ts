@@ -9,4 +9,4 @@ export {
   type ReportRecipient,
 } from './parse';
 export { normalizeNewlines, parseMime, type MimePart, type Header } from './mime';
-export { COMMAND_PATTERNS, commandIn, failedCommand, type SmtpCommand } from './commands';
+export { COMMAND_PATTERNS, commandIn, assignCommands, type SmtpCommand } from './commands';

@@ -26,7 +26,7 @@ import {
   REPLY_CODE,
   STATUS_CODE,
 } from './patterns';
-import { failedCommand, type SmtpCommand } from './commands';
+import { assignCommands, type SmtpCommand } from './commands';
 
 /** How much of a bounce notice's own text `notice` keeps. */
 const MAX_NOTICE_CHARS = 4000;
@@ -137,10 +137,7 @@ function parseUnsafe(raw: Buffer | string): ParsedReport {
   const report = parseParts(root);
   if (report.kind === 'bounce') {
     const notice = cutAtOriginal(bodyText(root));
-    for (const recipient of report.recipients) {
-      const command = failedCommand(recipient, notice);
-      if (command !== undefined) recipient.command = command;
-    }
+    assignCommands(report.recipients, notice);
     const summary = unfold(notice.slice(0, 16 * 1024)).slice(0, MAX_NOTICE_CHARS);
     if (summary !== '') report.notice = summary;
   }
