@@ -23,6 +23,8 @@ export const BOUNCE_SUBJECT = [
   /warning: could not send|delivery (?:delayed|incomplete)/i,
   /mail system error|permanent error|rejected|bounced?(?: mail)?\b/i,
   /unzustellbar|nicht zustellbar|non remis|non recapitabile|no entregado|retour de courrier/i,
+  // Japanese carriers and providers: "mail error notice", "undelivered", "could not send".
+  /メールエラー|エラー通知|不達|配信(?:不能|失敗|エラー)|送信(?:できませんでした|エラー)/,
 ];
 
 /** Headers that mark an RFC 3834 automatic response (vacation, out of office, ticket ack). */
