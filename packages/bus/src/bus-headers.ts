@@ -20,6 +20,8 @@ export const BUS_HEADERS = {
   originalRoutingKey: 'x-relais-original-routing-key',
   /** ISO time of the dead-lettering. */
   failedAt: 'x-relais-failed-at',
+  /** Epoch ms a delayed copy is due; earlier arrivals hop to another delay tier (DelayedRetry). */
+  dueAt: 'x-relais-due-at',
 } as const;
 
 /** Longest failure reason kept in a header; zod reasons for huge payloads can be long. */

@@ -25,6 +25,7 @@ import {
 } from './bus-headers';
 import type { BusMetrics } from './bus-metrics';
 import type { DedupeStore } from './dedupe';
+import { DelayedRetry, delayPlan } from './delayed-retry';
 import { exchangeName, retryExchangeName } from './topology';
 import type { Delivery, Transport } from './transport';
 
@@ -65,7 +66,12 @@ export interface ConsumerSettings {
   maxAttempts: number;
   /** Dead-letter (with reasons) a copy delivered this many times without being settled. */
   deliveryLimit: number;
+  /** Epoch ms; default `Date.now`. */
+  now?: () => number;
 }
+
+/** A delay queue's TTL may fire a little early; a copy due within this runs instead of hopping. */
+const DUE_TOLERANCE_MS = 50;
 
 const tracer = trace.getTracer('@relais/bus');
 
@@ -112,6 +118,7 @@ export function createDeliveryProcessor(
   const deadExchange = exchangeName(namespace, 'dead');
   const lastTier = settings.retryTiersMs.length - 1;
   if (lastTier < 0) throw new RelaisError('CONFIG_INVALID', 'at least one retry tier is required');
+  const now = settings.now ?? Date.now;
 
   const requeue = (
     delivery: Delivery,
@@ -186,7 +193,16 @@ export function createDeliveryProcessor(
     attempt: number,
     envelope: Envelope,
   ): Promise<void> => {
-    const tierMs = settings.retryTiersMs[Math.min(attempt - 1, lastTier)] ?? 0;
+    let tierMs = settings.retryTiersMs[Math.min(attempt - 1, lastTier)] ?? 0;
+    let nextAttempt = attempt + 1;
+    // Always written, so a due time carried from an earlier hop never outlives its retry.
+    let dueAtMs = 0;
+    if (failure instanceof DelayedRetry) {
+      const plan = delayPlan(settings.retryTiersMs, failure.delayMs, now());
+      tierMs = plan.tierMs;
+      dueAtMs = plan.dueAtMs ?? 0;
+      if (!failure.consumesAttempt) nextAttempt = attempt;
+    }
     try {
       // The delay queue dead-letters the copy to `requeue` with this routing key, which
       // only the original queue is bound to: other consumers of the event never see it.
@@ -195,7 +211,8 @@ export function createDeliveryProcessor(
         routingKey: queue,
         body: delivery.body,
         headers: republishHeaders(delivery.headers, {
-          [BUS_HEADERS.attempt]: attempt + 1,
+          [BUS_HEADERS.attempt]: nextAttempt,
+          [BUS_HEADERS.dueAt]: dueAtMs,
           [BUS_HEADERS.originalExchange]:
             stringHeader(delivery.headers, BUS_HEADERS.originalExchange) ?? delivery.exchange,
           [BUS_HEADERS.originalRoutingKey]:
@@ -210,7 +227,9 @@ export function createDeliveryProcessor(
     }
     delivery.ack();
     metrics.consumed(queue, envelope.type, 'retried');
-    logger.warn(
+    // A postponement without an attempt is flow control, not a failure worth a warning.
+    const postponed = failure instanceof DelayedRetry && !failure.consumesAttempt;
+    logger[postponed ? 'debug' : 'warn'](
       {
         'error.code': failure.code,
         'error.message': failure.message,
@@ -220,10 +239,33 @@ export function createDeliveryProcessor(
         'event.action': 'bus.message.retry_scheduled',
         'relais.message_type': envelope.type,
         'relais.attempt': attempt,
-        'relais.retry_in_ms': tierMs,
+        'relais.retry_in_ms': failure instanceof DelayedRetry ? failure.delayMs : tierMs,
       },
       'handler failed; retry scheduled',
     );
+  };
+
+  /**
+   * A delayed copy that arrived before it is due rides another tier, untouched otherwise: the
+   * handler does not run, the attempt number stays. Republish first, then ack, like a retry.
+   */
+  const hop = async (delivery: Delivery, envelope: Envelope, dueAtMs: number): Promise<void> => {
+    const plan = delayPlan(settings.retryTiersMs, dueAtMs - now(), now());
+    try {
+      await transport.publish({
+        exchange: retryExchangeName(namespace, plan.tierMs),
+        routingKey: queue,
+        body: delivery.body,
+        headers: republishHeaders(delivery.headers, { [BUS_HEADERS.dueAt]: dueAtMs }),
+        messageId: envelope.id,
+        type: envelope.type,
+      });
+    } catch (error) {
+      requeue(delivery, error, envelope.id, 'retry');
+      return;
+    }
+    delivery.ack();
+    metrics.consumed(queue, envelope.type, 'retried');
   };
 
   const run = (
@@ -289,9 +331,17 @@ export function createDeliveryProcessor(
       );
       return deadLetter(delivery, failure, attempt, envelope);
     }
+    const dueAtMs = delivery.headers[BUS_HEADERS.dueAt];
+    if (typeof dueAtMs === 'number' && dueAtMs - now() > DUE_TOLERANCE_MS) {
+      return hop(delivery, envelope, dueAtMs);
+    }
     const fail = (error: unknown): Promise<void> => {
       const failure = toRelaisError(error, 'HANDLER_FAILED');
-      return isRetryable(error) && attempt < settings.maxAttempts
+      // A postponement did no work, so it never uses up the message's attempts.
+      const withinAttempts =
+        attempt < settings.maxAttempts ||
+        (failure instanceof DelayedRetry && !failure.consumesAttempt);
+      return isRetryable(error) && withinAttempts
         ? retry(delivery, failure, attempt, envelope)
         : deadLetter(delivery, failure, attempt, envelope);
     };

@@ -5,5 +5,6 @@ export * from './rabbitmq';
 export * from './dedupe';
 export * from './message-bus';
 export { BUS_HEADERS } from './bus-headers';
+export { DelayedRetry, delayPlan, type DelayPlan } from './delayed-retry';
 export type { ConsumeOutcome } from './bus-metrics';
 export { BUS_LOG_EVENTS, type BusLogEvent } from './log-events';

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RelaisError, createEnvelope, encodeEnvelope, type Envelope } from '@relais/domain';
 import { createLogger, type Logger } from '@relais/telemetry';
 import { BUS_HEADERS } from './bus-headers';
+import { DelayedRetry } from './delayed-retry';
 import { MessageBus, type HandlerMap } from './message-bus';
 import type {
   Delivery,
@@ -187,6 +188,55 @@ describe('MessageBus consuming', () => {
     expect(fake.published[1]?.headers).toMatchObject({
       [BUS_HEADERS.originalExchange]: 'ns.events',
       [BUS_HEADERS.originalRoutingKey]: 'delivery.delivered',
+    });
+  });
+
+  it('retries a DelayedRetry on the largest fitting tier and hops until it is due', async () => {
+    let calls = 0;
+    const fail = (consumesAttempt: boolean) => async () => {
+      calls += 1;
+      return Promise.reject(
+        new DelayedRetry('HANDLER_FAILED', 'later', { delayMs: 60_000, consumesAttempt }),
+      );
+    };
+    const fake = await subscribed(
+      { 'delivery.delivered': fail(true), 'delivery.bounced': fail(false) },
+      { retryTiersMs: [1_000, 10_000], maxAttempts: 2 },
+    );
+    const before = Date.now();
+    expect(await fake.deliver({ body: encodeEnvelope(delivered()) })).toEqual(['ack']);
+    const first = fake.published[0];
+    expect(first).toMatchObject({ exchange: 'ns.retry.10000ms', routingKey: 'ns.work' });
+    expect(first?.headers?.[BUS_HEADERS.attempt]).toBe(2);
+    const dueAtMs = Number(first?.headers?.[BUS_HEADERS.dueAt]);
+    expect(dueAtMs).toBeGreaterThanOrEqual(before + 60_000);
+    // Arriving early: another hop, the handler does not run and the attempt stays.
+    expect(
+      await fake.deliver({ body: first?.body ?? Buffer.alloc(0), headers: first?.headers }),
+    ).toEqual(['ack']);
+    expect(calls).toBe(1);
+    expect(fake.published[1]).toMatchObject({
+      exchange: 'ns.retry.10000ms',
+      headers: { [BUS_HEADERS.attempt]: 2, [BUS_HEADERS.dueAt]: dueAtMs },
+    });
+    // A postponement on the last attempt keeps its attempt and is not dead-lettered.
+    const bounced = createEnvelope({
+      type: 'delivery.bounced',
+      tenantId: randomUUID(),
+      data: {
+        messageId: randomUUID(),
+        recipientDomain: 'example.org',
+        pool: 'shared',
+        attempt: 1,
+        reason: 'userunknown',
+        hard: true,
+        confidence: 1,
+      },
+    });
+    await fake.deliver({ body: encodeEnvelope(bounced), headers: { [BUS_HEADERS.attempt]: 2 } });
+    expect(fake.published[2]).toMatchObject({
+      exchange: 'ns.retry.10000ms',
+      headers: { [BUS_HEADERS.attempt]: 2 },
     });
   });
 

@@ -47,6 +47,11 @@ export interface SubscribeOptions {
   /** Dedupe scope; default the queue name. */
   consumerName?: string;
   /**
+   * Handler attempts before a retryable failure is dead-lettered, for this subscription only
+   * (a consumer that expires its messages by age itself sets it high); default the bus's.
+   */
+  maxAttempts?: number;
+  /**
    * Who skips envelopes this consumer already processed. `'store'` (default): the runtime
    * asks the bus's DedupeStore before the handler and records the id after it (two store
    * round trips per delivery when the store is a database). `'handler'`: the runtime never
@@ -188,7 +193,7 @@ export class MessageBus {
       dedupe: options.dedupe === 'handler' ? undefined : this.dedupe,
       namespace: this.namespace,
       retryTiersMs: this.retryTiersMs,
-      maxAttempts: this.maxAttempts,
+      maxAttempts: options.maxAttempts ?? this.maxAttempts,
       deliveryLimit: this.deliveryLimit,
     });
     const inner = await this.transport.consume(queue, onDelivery, {
