@@ -164,7 +164,8 @@ function listUnsubscribe(url: string, options: UnsubscribeOptions, messageId: st
   return `<${url}>,\r\n <mailto:${address}?subject=unsubscribe-${token}>`;
 }
 
-function feedbackId(parts: FeedbackId): string {
+/** The Feedback-ID value; shared with submitted messages, not part of the package API. */
+export function feedbackId(parts: FeedbackId): string {
   const fields = [parts.campaignId, parts.tenantId, parts.mailClass, parts.senderId];
   for (const field of fields) {
     if (!FEEDBACK_PART.test(field)) {

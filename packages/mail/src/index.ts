@@ -18,3 +18,5 @@ export type { DkimAlgorithm, DkimSigner, DkimSignerOptions, SignOptions } from '
 export { createDkimSigner, DEFAULT_SIGNED_HEADERS, signMessage } from './dkim/signer';
 export type { DkimKeyDescription, DnsRecordsInput, DnsTxtRecord } from './dns-records';
 export { dnsRecords } from './dns-records';
+export type { PreparedSubmission, SubmittedMessageInput } from './submitted-message';
+export { prepareSubmittedMessage } from './submitted-message';
