@@ -4,8 +4,8 @@ import { loadConfig } from '@relais/config';
 import { startPlatform, type Platform } from '@relais/platform';
 import { runMain } from '@relais/runtime';
 import type { CliLogEvent } from '../log-events';
-import { startEmbeddedSimulator } from './embedded-simulator';
-import { platformConfigSchema, prepareServices, startServices } from './services';
+import { startServicesWithSimulator } from './embedded-simulator';
+import { platformConfigSchema, prepareServices } from './services';
 
 /** Where the demo's contacts live: the simulator's providers, in these shares. */
 const PROVIDER_SHARES: readonly (readonly [string, number])[] = [
@@ -96,13 +96,10 @@ export async function demo(argv: readonly string[]): Promise<void> {
       const config = loadConfig(platformConfigSchema(), { env, argv: [] });
       const prepared = prepareServices(config);
       const platform = await startPlatform('relais', config);
-      const embedded = await startEmbeddedSimulator(platform);
-      const services = await startServices(platform, config, {
-        ...prepared,
-        relayRoutes: embedded.simulator.routes(),
+      // The simulator's later bounces and complaints come back to our own inbound listener.
+      const { embedded } = await startServicesWithSimulator(platform, config, prepared, {
         routesOnly: true,
       });
-      embedded.publish(services.dispatcher?.dkimPublicKeys ?? []);
       let accepted = 0;
       let dkimBothPassed = 0;
       embedded.simulator.subscribe((event) => {

@@ -1,7 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { analyticsSettingsSchema, startAnalytics } from '@relais/analytics';
-import { bounceSettingsSchema, startBounceProcessor } from '@relais/bounce-processor';
+import {
+  bounceSettingsSchema,
+  startBounceProcessor,
+  type BounceProcessorHandle,
+  type BounceSettings,
+} from '@relais/bounce-processor';
 import { kernelConfigSchema, mode, withModeCheck, type KernelConfig } from '@relais/config';
 import { RelaisError } from '@relais/domain';
 import { campaignConfigSchema, startCampaign } from '@relais/campaign';
@@ -74,6 +79,8 @@ export interface ServicesOptions {
   routesOnly?: boolean;
   /** From `prepareServices`; resolved here when absent. */
   dispatcher?: ResolvedDispatcherSettings;
+  /** The bounce processor's settings instead of the configured ones (`loopbackInbound`). */
+  bounces?: BounceSettings;
 }
 
 /** What the started services tell their host. */
@@ -81,6 +88,34 @@ export interface StartedServices {
   readonly started: readonly ServiceName[];
   /** Set when the dispatcher runs: the DKIM public keys receivers must be able to find. */
   readonly dispatcher?: DispatcherHandle;
+  /** Set when the bounce processor runs: the inbound listener's port, when it listens. */
+  readonly bounces?: BounceProcessorHandle;
+}
+
+/**
+ * The bounce processor's settings in a process that also runs the provider simulator
+ * (embedded `relais up`, `relais demo`): the inbound listener on 127.0.0.1 at a free port,
+ * for the dispatcher's bounce domain and with its secret, taking complaints at the
+ * configured feedback address or `fbl@<bounce domain>`. The simulator is pointed at it.
+ */
+export function loopbackInbound(
+  config: PlatformConfig,
+  dispatcher: DispatcherSettings,
+): BounceSettings {
+  const { bounces } = config;
+  return {
+    ...bounces,
+    bounceSecret: bounces.bounceSecret ?? dispatcher.bounceSecret,
+    inbound: {
+      ...bounces.inbound,
+      enabled: true,
+      host: '127.0.0.1',
+      port: 0,
+      domains: [dispatcher.bounceDomain.toLowerCase()],
+      feedbackAddress:
+        bounces.inbound.feedbackAddress ?? `fbl@${dispatcher.bounceDomain.toLowerCase()}`,
+    },
+  };
 }
 
 /** The dispatcher's settings, and which identity settings embedded mode made up. */
@@ -156,6 +191,7 @@ export async function startServices(
   const wanted = new Set<ServiceName>(options.only ?? SERVICE_NAMES);
   const started = SERVICE_NAMES.filter((name) => wanted.has(name));
   let dispatcher: DispatcherHandle | undefined;
+  let bounces: BounceProcessorHandle | undefined;
 
   const resolved = wanted.has('dispatcher')
     ? (options.dispatcher ?? dispatcherSettingsOf(config))
@@ -205,7 +241,14 @@ export async function startServices(
     });
   }
   if (wanted.has('bounce-processor')) {
-    await startBounceProcessor(platform, { ...config.bounces, namespace: config.namespace });
+    bounces = await startBounceProcessor(platform, {
+      ...(options.bounces ?? config.bounces),
+      namespace: config.namespace,
+    });
   }
-  return { started, ...(dispatcher === undefined ? {} : { dispatcher }) };
+  return {
+    started,
+    ...(dispatcher === undefined ? {} : { dispatcher }),
+    ...(bounces === undefined ? {} : { bounces }),
+  };
 }

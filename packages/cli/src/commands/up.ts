@@ -1,12 +1,14 @@
 import { checkConfigRequested, loadConfig, printEffectiveConfig } from '@relais/config';
 import { startPlatform } from '@relais/platform';
 import { runMain } from '@relais/runtime';
-import { startEmbeddedSimulator } from './embedded-simulator';
+import { startServicesWithSimulator } from './embedded-simulator';
 import { platformConfigSchema, prepareServices, startServices } from './services';
 
 /**
  * `relais up`: every service in one process; embedded unless AMQP_URL and DATABASE_URL are
- * set. Embedded mode also runs the provider simulator and delivers to it only.
+ * set. Embedded mode also runs the provider simulator and delivers to it only; the
+ * simulator's later bounces and complaints go to the bounce processor's inbound listener,
+ * which embedded mode runs on 127.0.0.1 at a free port.
  */
 export async function up(argv: readonly string[]): Promise<void> {
   const schema = platformConfigSchema();
@@ -19,13 +21,11 @@ export async function up(argv: readonly string[]): Promise<void> {
       }
       const prepared = prepareServices(config);
       const platform = await startPlatform('relais', config);
-      const embedded =
-        platform.mode === 'embedded' ? await startEmbeddedSimulator(platform) : undefined;
-      const services = await startServices(platform, config, {
-        ...prepared,
-        relayRoutes: embedded?.simulator.routes() ?? [],
-      });
-      embedded?.publish(services.dispatcher?.dkimPublicKeys ?? []);
+      if (platform.mode === 'embedded') {
+        await startServicesWithSimulator(platform, config, prepared);
+      } else {
+        await startServices(platform, config, prepared);
+      }
       return platform.runtime;
     },
     { service: 'relais' },
