@@ -24,3 +24,16 @@ export {
   AUTOREPLY_SUBJECT,
   ORIGINAL_MESSAGE_SEPARATORS,
 } from './report/patterns';
+export {
+  predictReason,
+  loadReasonModel,
+  extractFeatures,
+  modelInputOf,
+  normalizeDiagnostic,
+  rankReasons,
+  type ModelInput,
+  type RankedReason,
+  type ReasonModel,
+  type ReasonPrediction,
+  type TrainingSummary,
+} from './model/index';
