@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadReasonModel, predictReason } from './index';
 
@@ -8,6 +9,15 @@ describe('predictReason', () => {
     expect(model.reasons).toContain('userunknown');
     expect(model.bias).toHaveLength(model.reasons.length);
     expect(loadReasonModel()).toBe(model);
+  });
+
+  it('ships a data file under 300 KB that records how it cross-validated', () => {
+    const file = new URL('../../data/reason-model.json', import.meta.url);
+    expect(statSync(file).size).toBeLessThan(300 * 1024);
+    const { training } = loadReasonModel();
+    expect(training.folds).toBe(10);
+    expect(training.crossValidatedAccuracy).toBeGreaterThan(0.5);
+    expect(training.trainingAccuracy).toBeGreaterThanOrEqual(training.crossValidatedAccuracy);
   });
 
   it.each([
