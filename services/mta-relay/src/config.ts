@@ -18,6 +18,47 @@ export const staticRouteSchema = z.object({
 /** A parsed static route. */
 export type StaticRoute = z.output<typeof staticRouteSchema>;
 
+const hostPattern = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/, 'a host like mx.example.com or *.example.com');
+
+const regexSource = z.string().refine((source) => {
+  try {
+    new RegExp(source, 'i');
+    return true;
+  } catch {
+    return false;
+  }
+}, 'a valid regular expression');
+
+/**
+ * A provider profile override: `name` picks a built-in profile (google, microsoft, yahoo,
+ * apple, orange, sfr, free, laposte, gmx-webde, default) whose given fields are replaced, or
+ * adds a profile of that name (matched before the built-in ones).
+ */
+export const providerProfileOverrideSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  mxHosts: z.array(hostPattern).optional(),
+  domains: z.array(domainPattern).optional(),
+  maxConnections: z.number().int().min(1).max(100).optional(),
+  maxMessagesPerConnection: z.number().int().min(1).max(10_000).optional(),
+  initialRatePerSecond: z.number().positive().optional(),
+  maxRatePerSecond: z.number().positive().optional(),
+  throttleReplies: z.array(regexSource).optional(),
+});
+
+/** Delays after a deferral by its class; each list's last entry repeats. */
+const deferralSchedulesSchema = z.object({
+  greylisting: z.array(duration()).min(1).prefault(['2m', '5m', '15m', '30m', '1h']),
+  mailboxFull: z.array(duration()).min(1).prefault(['1h', '3h', '6h']),
+  noConnection: z.array(duration()).min(1).prefault(['5m', '15m', '30m', '1h', '2h']),
+  other: z.array(duration()).min(1).prefault(['10m', '30m', '1h', '2h', '4h']),
+  rateLimitedMin: duration().prefault('1s'),
+  rateLimitedMax: duration().prefault('15m'),
+});
+
 const poolName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'pool names are lowercase letters, digits and dashes');
@@ -40,9 +81,12 @@ export const relaySettingsSchema = z.object({
   mxPort: z.number().int().min(1).max(65535).default(25),
   /** How long a domain's MX answer is reused before it is looked up again. */
   mxCacheTtl: duration().prefault('5m'),
-  /** Open SMTP connections per destination host:port; a small cap keeps providers friendly. */
+  /**
+   * Open SMTP connections per destination host:port of the default profile (sites no provider
+   * profile claims); a small cap keeps small servers friendly.
+   */
   maxConnectionsPerDestination: z.number().int().min(1).max(100).default(5),
-  /** Messages sent over one connection before it is replaced. */
+  /** Messages sent over one connection before it is replaced (default profile). */
   maxMessagesPerConnection: z.number().int().min(1).max(10_000).default(100),
   /** TCP connect timeout. */
   connectionTimeout: duration().prefault('30s'),
@@ -59,6 +103,21 @@ export const relaySettingsSchema = z.object({
   prefetch: z.number().int().min(1).max(1000).default(64),
   /** The name this relay gives in EHLO; default: the OS hostname. */
   ehloName: z.string().min(1).optional(),
+  /** Changes to the built-in provider profiles (see `src/domain/provider-profiles.ts`). */
+  providerProfiles: z.array(providerProfileOverrideSchema).default([]),
+  /** Recipient domains (`bank.example`, `*.bank.example`) only ever sent to over STARTTLS. */
+  tlsRequiredDomains: z.array(domainPattern).default([]),
+  /** Messages of one (pool × site) held in memory waiting for their turn. */
+  readyQueueMax: z.number().int().min(0).max(1000).default(16),
+  /** A message whose site cannot take it within this long goes back to the bus instead. */
+  maxReadyWait: duration().prefault('1s'),
+  /** A message first tried longer ago than this expires (4.4.7) instead of being retried. */
+  maxMessageAge: duration().prefault('5d'),
+  /** Delivery attempts of one message before it expires, whatever its age. */
+  maxDeliveryAttempts: z.number().int().min(1).max(1000).default(100),
+  deferralDelays: deferralSchedulesSchema.prefault({}),
+  /** How often the throttle controllers' learned state is written to the store. */
+  throttleFlushInterval: duration().prefault('30s'),
 });
 
 /** The parsed relay settings. */

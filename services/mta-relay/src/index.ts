@@ -1,25 +1,24 @@
 import { promises as dns } from 'node:dns';
-import {
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_RETRY_TIERS_MS,
-  relaisWorkQueues,
-  type MessageBus,
-  type WorkQueue,
-} from '@relais/bus';
+import { relaisWorkQueues, type MessageBus, type WorkQueue } from '@relais/bus';
 import type { Platform } from '@relais/platform';
 import type { Logger } from '@relais/telemetry';
 import { withPublishRetries } from './adapters/confirmed-publisher';
 import { createDestinationResolver } from './adapters/destination-resolver';
+import { createSendScheduler } from './adapters/send-scheduler';
 import { createSmtpPools } from './adapters/smtp-pools';
+import { createThrottleStore } from './adapters/throttle-store';
 import type { RelaySettings } from './config';
+import { matchesPattern } from './domain/destination';
+import { compileProfiles } from './domain/sites';
 import { onOutboundSend } from './handlers/on-outbound-send';
 import type { RelayLogEvent } from './log-events';
-import type { MxResolver, RelayPorts } from './ports';
+import type { MxResolver, RelayPorts, ThrottleSnapshot, ThrottleStateStore } from './ports';
 
 export {
   relayConfigSchema,
   relaySettingsSchema,
   staticRouteSchema,
+  providerProfileOverrideSchema,
   type RelayConfig,
   type RelaySettings,
   type StaticRoute,
@@ -28,6 +27,33 @@ export {
   createDestinationResolver,
   type DestinationResolverOptions,
 } from './adapters/destination-resolver';
+export {
+  createSendScheduler,
+  throttleKey,
+  type SendSchedulerOptions,
+} from './adapters/send-scheduler';
+export { createThrottleStore } from './adapters/throttle-store';
+export { PROVIDER_PROFILES, type ProviderProfile } from './domain/provider-profiles';
+export {
+  compileProfiles,
+  siteOf,
+  isThrottleReply,
+  type Site,
+  type ProfileSet,
+} from './domain/sites';
+export {
+  DEFAULT_TUNING,
+  type ThrottleFeedback,
+  type ThrottleState,
+  type ThrottleTuning,
+} from './domain/throttle-controller';
+export {
+  DEFAULT_DEFERRAL_SCHEDULES,
+  classifyDeferral,
+  deferralDelayMs,
+  type DeferralClass,
+  type DeferralSchedules,
+} from './domain/retry-policy';
 export { createSmtpPools, type SmtpPoolOptions } from './adapters/smtp-pools';
 export { withPublishRetries } from './adapters/confirmed-publisher';
 export { onOutboundSend, type DeliveryAttempt } from './handlers/on-outbound-send';
@@ -61,10 +87,15 @@ export type StartRelayConfig = RelaySettings & { namespace: string };
 export interface RelayOptions {
   /** Default: `dns.promises`. */
   resolver?: MxResolver;
-  /** Must match the bus's retry tiers, so `retryAt` says when the retry comes. */
+  /**
+   * Unused since deferral delays are the relay's own (`deferralDelays`); kept so callers that
+   * still pass the bus's tiers compile.
+   */
   retryTiersMs?: readonly number[];
-  /** Must match the bus's `maxAttempts`. */
+  /** Delivery attempts before a message expires; default the `maxDeliveryAttempts` setting. */
   maxAttempts?: number;
+  /** Where learned throttle states are loaded from and flushed to; default: nowhere. */
+  throttleStore?: ThrottleStateStore;
   /** Wraps every handler run, so a graceful stop can wait for it. */
   trackInFlight?: <T>(work: Promise<T>) => Promise<T>;
 }
@@ -77,6 +108,8 @@ export interface Relay {
   stopConsuming(): Promise<void>;
   /** Closes every SMTP pool; call after `stopConsuming`. */
   closePools(): Promise<void>;
+  /** The throttle controllers now (rate, concurrency, counters, history) and postponements. */
+  throttles(): { sites: ThrottleSnapshot[]; postponed: number };
 }
 
 /**
@@ -89,11 +122,17 @@ export async function runRelay(
   config: StartRelayConfig,
   options: RelayOptions = {},
 ): Promise<Relay> {
-  const tiers = options.retryTiersMs ?? DEFAULT_RETRY_TIERS_MS;
   const track = options.trackInFlight ?? (<T>(work: Promise<T>) => work);
+  const maxAttempts = options.maxAttempts ?? config.maxDeliveryAttempts;
+  const throttleStore = options.throttleStore;
+  const learned =
+    throttleStore === undefined ? undefined : await loadLearned(throttleStore, logger);
+  const scheduler = createSendScheduler({
+    readyQueueMax: config.readyQueueMax,
+    maxReadyWaitMs: config.maxReadyWait,
+    ...(learned === undefined ? {} : { learned }),
+  });
   const smtp = createSmtpPools({
-    maxConnectionsPerDestination: config.maxConnectionsPerDestination,
-    maxMessagesPerConnection: config.maxMessagesPerConnection,
     connectionTimeoutMs: config.connectionTimeout,
     greetingTimeoutMs: config.greetingTimeout,
     socketTimeoutMs: config.socketTimeout,
@@ -110,9 +149,30 @@ export async function runRelay(
       mxLookup: config.mxLookup,
     }),
     smtp,
+    scheduler,
+    // The relay-wide connection settings are the default profile's: every destination no
+    // provider profile claims is shaped exactly as before profiles existed.
+    profiles: compileProfiles([
+      {
+        name: 'default',
+        maxConnections: config.maxConnectionsPerDestination,
+        maxMessagesPerConnection: config.maxMessagesPerConnection,
+      },
+      ...config.providerProfiles,
+    ]),
     publish: withPublishRetries((envelope) => bus.publish(envelope), PUBLISH_RETRY_DELAYS_MS),
-    retryDelayMs: (attempt) => tiers[Math.min(attempt - 1, tiers.length - 1)] ?? 0,
-    maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    schedules: {
+      greylisting: config.deferralDelays.greylisting,
+      mailboxFull: config.deferralDelays.mailboxFull,
+      noConnection: config.deferralDelays.noConnection,
+      other: config.deferralDelays.other,
+      rateLimitedMinMs: config.deferralDelays.rateLimitedMin,
+      rateLimitedMaxMs: config.deferralDelays.rateLimitedMax,
+    },
+    maxAttempts,
+    maxMessageAgeMs: config.maxMessageAge,
+    requiresTls: (domain) =>
+      config.tlsRequiredDomains.some((pattern) => matchesPattern(pattern, domain)),
     now: () => new Date(),
   };
   const queues = relayQueues(config.namespace, config.pools);
@@ -131,7 +191,9 @@ export async function runRelay(
               ),
             ),
         },
-        { prefetch: config.prefetch },
+        // The relay expires messages itself (age, attempts); the bus never dead-letters a
+        // deferral first.
+        { prefetch: config.prefetch, maxAttempts },
       ),
     ),
   );
@@ -142,12 +204,38 @@ export async function runRelay(
     },
     'relay consuming its pool queues',
   );
+  const flush = async (): Promise<void> => {
+    if (throttleStore === undefined) return;
+    const changed = scheduler.snapshot(true);
+    try {
+      await throttleStore.save(changed);
+      scheduler.markSaved(changed);
+    } catch (error) {
+      logger.warn(
+        {
+          err: error,
+          'event.action': 'relay.throttle_flush_failed' satisfies RelayLogEvent,
+          relais: { sites: changed.length },
+        },
+        'throttle states not saved; the next flush retries',
+      );
+    }
+  };
+  const flusher =
+    throttleStore === undefined
+      ? undefined
+      : setInterval(() => void flush(), config.throttleFlushInterval);
+  flusher?.unref();
   return {
     queues: queues.map((queue) => queue.name),
     async stopConsuming() {
+      scheduler.close();
       await Promise.all(subscriptions.map((subscription) => subscription.cancel()));
     },
+    throttles: () => ({ sites: scheduler.snapshot(false), postponed: scheduler.stats().postponed }),
     async closePools() {
+      if (flusher !== undefined) clearInterval(flusher);
+      await flush();
       await smtp.close();
       logger.info(
         { 'event.action': 'relay.pools_closed' satisfies RelayLogEvent },
@@ -167,10 +255,32 @@ export async function startRelay(
   options: Omit<RelayOptions, 'trackInFlight'> = {},
 ): Promise<Relay> {
   const relay = await runRelay(platform.bus, platform.logger, config, {
+    throttleStore: createThrottleStore(platform.store),
     ...options,
     trackInFlight: (work) => platform.runtime.trackInFlight(work),
   });
   platform.runtime.onShutdown('relay consumers', () => relay.stopConsuming(), 'intake');
   platform.runtime.onShutdown('relay smtp pools', () => relay.closePools(), 'connections');
   return relay;
+}
+
+/** Learned states from the store; a store that cannot answer leaves every site at its profile. */
+async function loadLearned(store: ThrottleStateStore, logger: Logger) {
+  try {
+    const learned = await store.load();
+    logger.info(
+      {
+        'event.action': 'relay.throttle_states_loaded' satisfies RelayLogEvent,
+        relais: { sites: learned.size },
+      },
+      'throttle states loaded',
+    );
+    return learned;
+  } catch (error) {
+    logger.warn(
+      { err: error, 'event.action': 'relay.throttle_load_failed' satisfies RelayLogEvent },
+      'throttle states not loaded; sites start from their profiles',
+    );
+    return undefined;
+  }
 }

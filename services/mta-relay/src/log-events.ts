@@ -9,6 +9,12 @@ export const RELAY_LOG_EVENTS = {
   'relay.smtp_pool_failed':
     'A destination pool reported an error outside any send (the sends still get their replies).',
   'relay.pools_closed': 'Shutdown closed every SMTP pool.',
+  'relay.throttle_states_loaded':
+    'Learned throttle states were read from the store at start (count in relais.sites).',
+  'relay.throttle_load_failed':
+    'The store could not give the learned throttle states; sites start from their profiles.',
+  'relay.throttle_flush_failed':
+    'Changed throttle states could not be written; they are kept and written by the next flush.',
 } as const;
 
 /** One of the codes above. */

@@ -2,6 +2,13 @@ import type { Envelope, MessageType } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import type { Destination, MxRecord } from './domain/destination';
 import type { SmtpReply } from './domain/reply';
+import type { DeferralSchedules, SmtpCommand } from './domain/retry-policy';
+import type { ProfileSet, Site } from './domain/sites';
+import type {
+  LearnedThrottle,
+  ThrottleFeedback,
+  ThrottleHistoryEntry,
+} from './domain/throttle-controller';
 
 /** The MX half of `dns.promises`: tests pass a fake zone that records its queries. */
 export interface MxResolver {
@@ -11,8 +18,11 @@ export interface MxResolver {
 
 /** Where a recipient domain's mail goes. */
 export type Routing =
-  /** Open (or reuse) an SMTP pool to this host:port. */
-  | { kind: 'destination'; destination: Destination }
+  /**
+   * Open (or reuse) an SMTP pool to this host:port; `fallbacks` are the next MX hosts in
+   * preference order, tried when the connection fails (absent when there is only one).
+   */
+  | { kind: 'destination'; destination: Destination; fallbacks?: Destination[] }
   /** The domain accepts no mail (null MX): bounce without connecting. */
   | { kind: 'no-mail' }
   /** No static route matches and MX lookup is off (embedded mode): refuse, never guess. */
@@ -31,13 +41,35 @@ export interface OutgoingMail {
   raw: Buffer;
 }
 
+/** How one send may use its destination (from the site's profile and the domain's policy). */
+export interface SendPolicy {
+  maxConnections: number;
+  maxMessagesPerConnection: number;
+  /** STARTTLS must succeed; a server without it defers the message instead of a cleartext send. */
+  requireTls: boolean;
+}
+
+/** What a send ended with. */
+export interface SendResult {
+  reply: SmtpReply;
+  /** The SMTP step the reply answered (`RCPT` for `RCPT TO`), when the client knows it. */
+  command?: SmtpCommand;
+  /** The host that gave the reply (the last one tried). */
+  host: string;
+}
+
 /** Sends over pooled, reused SMTP connections, one pool per destination. */
 export interface SmtpSender {
   /**
    * Resolves with the server's final reply, whatever it was: 250 and 550 alike. A failure
-   * without any reply (refused connection, timeout) resolves with a reply without `code`.
+   * without any reply (refused connection, timeout) resolves with a reply without `code`,
+   * after trying each of `destinations` in order (MX failover).
    */
-  send(destination: Destination, mail: OutgoingMail): Promise<SmtpReply>;
+  send(
+    destinations: readonly Destination[],
+    mail: OutgoingMail,
+    policy: SendPolicy,
+  ): Promise<SendResult>;
   /** Closes every pool; sends in flight finish first. */
   close(): Promise<void>;
 }
@@ -45,15 +77,68 @@ export interface SmtpSender {
 /** Publishes an event and resolves once the broker confirmed it. */
 export type Publish = <T extends MessageType>(envelope: Envelope<T>) => Promise<void>;
 
+/** A send slot of a site, or the advice to come back later. */
+export type SlotRequest = SendSlot | { kind: 'postponed'; retryAfterMs: number };
+
+/** A granted send slot; `release` reports what the send said about the site. */
+export interface SendSlot {
+  kind: 'granted';
+  release(feedback: ThrottleFeedback): void;
+}
+
+/** One controller's state, for persistence and reports. */
+export interface ThrottleSnapshot {
+  /** Changes of this state so far; a flush marks the version it wrote. */
+  version: number;
+  pool: string;
+  site: string;
+  ratePerSecond: number;
+  concurrency: number;
+  backoffUntilMs: number;
+  consecutiveCuts: number;
+  accepted: number;
+  throttled: number;
+  inFlight: number;
+  waiting: number;
+  history: readonly ThrottleHistoryEntry[];
+}
+
+/** Paces sends per (pool × site) from each site's throttle controller. */
+export interface SendScheduler {
+  /** A slot when the site can take the message soon, else `postponed` with the expected wait. */
+  acquire(pool: string, site: Site): Promise<SlotRequest>;
+  /** How long one more message of this site would wait now. */
+  waitMs(pool: string, site: Site): number;
+  /** Controllers' states; `onlyChanged`: those changed since they were last marked saved. */
+  snapshot(onlyChanged: boolean): ThrottleSnapshot[];
+  /** Records that these snapshots were written, so unchanged states are not written again. */
+  markSaved(snapshots: readonly ThrottleSnapshot[]): void;
+  stats(): { postponed: number; sites: number };
+  /** Stops pacing; waiting messages are postponed. */
+  close(): void;
+}
+
+/** Where the controllers' learned states live between runs and across replicas. */
+export interface ThrottleStateStore {
+  load(): Promise<Map<string, LearnedThrottle>>;
+  save(snapshots: readonly ThrottleSnapshot[]): Promise<void>;
+}
+
 /** Everything the relay's handler needs. */
 export interface RelayPorts {
   destinations: DestinationResolver;
   smtp: SmtpSender;
+  scheduler: SendScheduler;
+  profiles: ProfileSet;
   publish: Publish;
-  /** The bus's delay before the retry that follows handler attempt `attempt` (1-based). */
-  retryDelayMs: (attempt: number) => number;
-  /** Handler attempts the bus allows; the last one expires the message instead of retrying. */
+  /** Delays after a deferral, by class. */
+  schedules: DeferralSchedules;
+  /** Handler attempts allowed; the last one expires the message instead of retrying. */
   maxAttempts: number;
+  /** A message first tried longer ago than this expires (4.4.7) instead of retrying. */
+  maxMessageAgeMs: number;
+  /** Recipient domains that must be reached over TLS. */
+  requiresTls: (domain: string) => boolean;
   now: () => Date;
   logger: Logger;
 }

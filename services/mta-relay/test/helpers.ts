@@ -134,9 +134,18 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     (['outbound.send', 'delivery.delivered'] as MessageType[]).map((type) => [type, dead]),
   );
   await bus.subscribe(`${namespace}.dead-letter`, everyType);
+  // Every deferral class waits one bus tier, so a test sees its retries within the tier.
+  const tier = `${retryTiersMs[0] ?? 200}ms`;
   const settings = relaySettingsSchema.parse({
     routes: options.routes === 'none' ? [] : simulator.routes(),
     idleTimeout: '5s',
+    deferralDelays: {
+      greylisting: [tier],
+      mailboxFull: [tier],
+      noConnection: [tier],
+      other: [tier],
+      rateLimitedMin: tier,
+    },
     ...(typeof options.settings === 'function' ? options.settings(simulator) : options.settings),
   });
   const relay = await runRelay(

@@ -53,10 +53,17 @@ export function createDestinationResolver(
       const cached = cache.get(domain);
       if (cached !== undefined && cached.expiresAtMs > now()) return cached.routing;
       const choice = chooseExchange(domain, await lookUp(domain));
+      const toDestination = (host: string) => ({ host, port: options.mxPort });
       const routing: Routing =
         choice.kind === 'null-mx'
           ? { kind: 'no-mail' }
-          : { kind: 'destination', destination: { host: choice.host, port: options.mxPort } };
+          : {
+              kind: 'destination',
+              destination: toDestination(choice.host),
+              ...(choice.fallbacks === undefined
+                ? {}
+                : { fallbacks: choice.fallbacks.map(toDestination) }),
+            };
       // Recipient domains are few next to messages; the bound only guards a pathological list.
       if (cache.size >= MAX_CACHED_DOMAINS) cache.clear();
       cache.set(domain, { routing, expiresAtMs: now() + options.cacheTtlMs });

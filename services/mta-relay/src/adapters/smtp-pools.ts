@@ -5,13 +5,12 @@ import SMTPPool, { type SentMessageInfo } from 'nodemailer/lib/smtp-pool';
 import type { Logger } from '@relais/telemetry';
 import type { Destination } from '../domain/destination';
 import { parseReply, type SmtpReply } from '../domain/reply';
+import type { SmtpCommand } from '../domain/retry-policy';
 import type { RelayLogEvent } from '../log-events';
-import type { OutgoingMail, SmtpSender } from '../ports';
+import type { OutgoingMail, SendPolicy, SendResult, SmtpSender } from '../ports';
 
-/** How the pools connect; timeouts in milliseconds. */
+/** How the pools connect; timeouts in milliseconds. Limits come with each send's policy. */
 export interface SmtpPoolOptions {
-  maxConnectionsPerDestination: number;
-  maxMessagesPerConnection: number;
   connectionTimeoutMs: number;
   greetingTimeoutMs: number;
   socketTimeoutMs: number;
@@ -30,6 +29,7 @@ interface PoolEntry {
 
 /** The parts of a nodemailer error a reply can be rebuilt from. */
 interface SmtpFailure {
+  command?: unknown;
   code?: unknown;
   responseCode?: unknown;
   response?: unknown;
@@ -51,8 +51,9 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
   const pools = new Map<string, PoolEntry>();
   const name = options.ehloName ?? hostname();
 
-  const poolFor = (destination: Destination): PoolEntry => {
-    const key = `${destination.host}:${destination.port}`;
+  const poolFor = (destination: Destination, policy: SendPolicy): PoolEntry => {
+    // A TLS-required domain never shares a connection that may have stayed in cleartext.
+    const key = `${destination.host}:${destination.port}${policy.requireTls ? ':tls' : ''}`;
     let entry = pools.get(key);
     if (entry === undefined) {
       const pool = new SMTPPool({
@@ -60,11 +61,12 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
         port: destination.port,
         name,
         secure: false,
-        // Opportunistic STARTTLS: used when offered, never required, certificates not
-        // checked (RFC 7435); MTA-STS/DANE enforcement is a later issue.
+        // Opportunistic STARTTLS unless the domain requires it; certificates are not checked
+        // (RFC 7435): MTA-STS/DANE enforcement is a later issue.
+        requireTLS: policy.requireTls,
         tls: { rejectUnauthorized: false },
-        maxConnections: options.maxConnectionsPerDestination,
-        maxMessages: options.maxMessagesPerConnection,
+        maxConnections: policy.maxConnections,
+        maxMessages: policy.maxMessagesPerConnection,
         // A connection closing mid-message fails that message back to the relay instead
         // of being re-sent silently: its outcome must be reported (and may be a duplicate).
         maxRequeues: 0,
@@ -104,23 +106,43 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
   const sweeper = setInterval(sweep, Math.max(1_000, Math.floor(options.idleTimeoutMs / 2)));
   sweeper.unref();
 
-  return {
-    async send(destination, mail: OutgoingMail): Promise<SmtpReply> {
-      const entry = poolFor(destination);
-      entry.inFlight += 1;
-      // The pool calls back exactly once: sent, refused, failed, or drained by close().
-      const reply = await new Promise<SmtpReply>((resolve) => {
-        entry.pool.send(queuedMail(mail), (error, info) => {
-          resolve(
-            error !== null
-              ? replyOfFailure(error)
-              : parseReply(typeof info?.response === 'string' ? info.response : '250 accepted'),
-          );
+  const sendTo = async (
+    destination: Destination,
+    mail: OutgoingMail,
+    policy: SendPolicy,
+  ): Promise<SendResult> => {
+    const entry = poolFor(destination, policy);
+    entry.inFlight += 1;
+    // The pool calls back exactly once: sent, refused, failed, or drained by close().
+    const result = await new Promise<SendResult>((resolve) => {
+      entry.pool.send(queuedMail(mail), (error, info) => {
+        if (error === null) {
+          const text = typeof info?.response === 'string' ? info.response : '250 accepted';
+          resolve({ reply: parseReply(text), command: 'DATA', host: destination.host });
+          return;
+        }
+        const failure = error as SmtpFailure;
+        const command = commandOf(failure.command);
+        resolve({
+          reply: replyOfFailure(failure),
+          ...(command === undefined ? {} : { command }),
+          host: destination.host,
         });
       });
-      entry.inFlight -= 1;
-      entry.lastUsedMs = now();
-      return reply;
+    });
+    entry.inFlight -= 1;
+    entry.lastUsedMs = now();
+    return result;
+  };
+
+  return {
+    async send(destinations, mail, policy): Promise<SendResult> {
+      let result: SendResult | undefined;
+      for (const destination of destinations) {
+        result = await sendTo(destination, mail, policy);
+        if (!connectionFailed(result)) return result;
+      }
+      return result ?? { reply: parseReply('no destination host'), host: '' };
     },
     async close() {
       clearInterval(sweeper);
@@ -171,6 +193,41 @@ function envelopeAddress(address: string): string {
   if (at < 0 || NON_ASCII.test(local)) return address;
   const domain = domainToASCII(address.slice(at + 1));
   return domain === '' ? address : `${local}@${domain}`;
+}
+
+/**
+ * RFC 5321 §5.1: try the next MX host when this one could not be reached or would not start
+ * a session (no reply at all, or a 421 in place of the greeting). A reply to a command of the
+ * transaction is the destination's answer and is not retried elsewhere.
+ */
+function connectionFailed(result: SendResult): boolean {
+  if (result.reply.code === undefined) return result.command === 'CONN';
+  return result.reply.code === 421 && result.command === 'CONN';
+}
+
+/** nodemailer's `err.command` (`RCPT TO`, `MAIL FROM`, `DATA`, `CONN`…) as a step name. */
+function commandOf(command: unknown): SmtpCommand | undefined {
+  if (typeof command !== 'string') return undefined;
+  const verb = command.trim().toUpperCase().split(/\s+/)[0] ?? '';
+  switch (verb) {
+    case 'CONN':
+    case 'GREETING':
+      return 'CONN';
+    case 'EHLO':
+    case 'HELO':
+    case 'LHLO':
+      return 'HELO';
+    case 'STARTTLS':
+      return 'STARTTLS';
+    case 'MAIL':
+      return 'MAIL';
+    case 'RCPT':
+      return 'RCPT';
+    case 'DATA':
+      return 'DATA';
+    default:
+      return undefined;
+  }
 }
 
 /**

@@ -21,12 +21,21 @@ describe('matchRoute', () => {
 
 describe('chooseExchange', () => {
   it('picks the most preferred exchange and drops the trailing dot', () => {
+    expect(chooseExchange('d.test', [{ exchange: 'mx1.d.test.', priority: 10 }])).toEqual({
+      kind: 'host',
+      host: 'mx1.d.test',
+    });
+  });
+
+  it('keeps the other exchanges in preference order for failover, each once', () => {
     expect(
       chooseExchange('d.test', [
+        { exchange: 'mx3.d.test.', priority: 30 },
         { exchange: 'mx2.d.test.', priority: 20 },
-        { exchange: 'mx1.d.test.', priority: 10 },
+        { exchange: 'MX1.d.test.', priority: 10 },
+        { exchange: 'mx2.d.test', priority: 40 },
       ]),
-    ).toEqual({ kind: 'host', host: 'mx1.d.test' });
+    ).toEqual({ kind: 'host', host: 'mx1.d.test', fallbacks: ['mx2.d.test', 'mx3.d.test'] });
   });
 
   it('falls back to the domain itself when there is no MX (implicit MX)', () => {

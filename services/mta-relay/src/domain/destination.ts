@@ -35,24 +35,29 @@ export function matchRoute(routes: readonly Route[], domain: string): Destinatio
 
 /** What the MX answer says about a domain. */
 export type MxChoice =
-  /** Deliver to this host (the best-preference exchange, or the domain itself). */
-  | { kind: 'host'; host: string }
+  /**
+   * Deliver to this host (the best-preference exchange, or the domain itself); `fallbacks`
+   * are the other exchanges in preference order, present only when there are some.
+   */
+  | { kind: 'host'; host: string; fallbacks?: string[] }
   /** RFC 7505 null MX: the domain declares it accepts no mail. */
   | { kind: 'null-mx' };
 
 /**
- * Picks the exchange to use from an MX answer. No record at all means the domain itself
- * is the mail host (RFC 5321 §5.1 implicit MX). Only the best preference is used in v1:
- * trying the next exchange on failure is issue 5's.
+ * Orders the exchanges of an MX answer. No record at all means the domain itself is the mail
+ * host (RFC 5321 §5.1 implicit MX, which the A/AAAA lookup of the connection then finds).
+ * Exchanges are tried in preference order (lowest first; equal preferences keep DNS order),
+ * each host once.
  */
 export function chooseExchange(domain: string, records: readonly MxRecord[]): MxChoice {
   if (records.length === 0) return { kind: 'host', host: domain };
   if (records.some((record) => isNullExchange(record.exchange))) return { kind: 'null-mx' };
-  let best = records[0];
-  for (const record of records) {
-    if (best === undefined || record.priority < best.priority) best = record;
-  }
-  return { kind: 'host', host: (best?.exchange ?? domain).replace(/\.$/, '') };
+  const hosts = [...records]
+    .sort((a, b) => a.priority - b.priority)
+    .map((record) => record.exchange.replace(/\.$/, '').toLowerCase())
+    .filter((host, index, all) => all.indexOf(host) === index);
+  const [host = domain, ...fallbacks] = hosts;
+  return fallbacks.length === 0 ? { kind: 'host', host } : { kind: 'host', host, fallbacks };
 }
 
 function isNullExchange(exchange: string): boolean {

@@ -152,10 +152,12 @@ export const PROVIDER_PROFILES: readonly ProviderProfile[] = [
     name: 'default',
     mxHosts: [],
     domains: [],
+    // The long tail of small servers: few connections, a rate that rarely binds until one
+    // pushes back (each unknown exchange is a site of its own).
     maxConnections: 5,
     maxMessagesPerConnection: 100,
-    initialRatePerSecond: 5,
-    maxRatePerSecond: 50,
+    initialRatePerSecond: 50,
+    maxRatePerSecond: 500,
     throttleReplies: GENERIC_THROTTLING,
   },
 ];

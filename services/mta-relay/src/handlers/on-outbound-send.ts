@@ -1,7 +1,16 @@
-import { RelaisError, createEnvelope, type Envelope, type MessageInput } from '@relais/domain';
+import { DelayedRetry } from '@relais/bus';
+import { createEnvelope, type Envelope, type MessageInput } from '@relais/domain';
 import { classifyReply, type DeliveryOutcome } from '../domain/classify-reply';
-import { derivedUuid, recipientDomain } from '../domain/destination';
+import { derivedUuid, recipientDomain, type Destination } from '../domain/destination';
 import type { SmtpReply } from '../domain/reply';
+import {
+  classifyDeferral,
+  deferralDelayMs,
+  isPastMaxAge,
+  type SmtpCommand,
+} from '../domain/retry-policy';
+import { isThrottleReply, siteOf, type Site } from '../domain/sites';
+import type { ThrottleFeedback } from '../domain/throttle-controller';
 import type { RelayLogEvent } from '../log-events';
 import type { RelayPorts } from '../ports';
 
@@ -15,15 +24,30 @@ export interface DeliveryAttempt {
   attempt: number;
 }
 
+/** What one attempt came to, before events are published. */
+type Attempt =
+  | {
+      kind: 'settled';
+      reply: SmtpReply;
+      outcome: DeliveryOutcome;
+      command?: SmtpCommand;
+      site?: Site;
+      throttled: boolean;
+    }
+  /** The site had no room soon: back to the bus without an SMTP attempt. */
+  | { kind: 'postponed'; site: Site; retryAfterMs: number };
+
 /**
  * Sends one rendered message and publishes its outcome. The outcome event is confirmed by
  * the broker before this returns, and the bus acks the message only after a return: a crash
  * in between re-sends the message (at-least-once), it never loses the outcome.
  *
- * A deferral publishes `delivery.deferred`, then throws a retryable error so the bus's
- * delay tiers bring the same envelope back (its `attempt` grows on the bus, not in the
- * data). That keeps one copy of the message in the broker at all times, which re-publishing
- * a new `outbound.send` and acking the old one could not guarantee without a transaction.
+ * A deferral publishes `delivery.deferred`, then throws a `DelayedRetry` with the delay its
+ * classified reason calls for, so the bus brings the same envelope back (its `attempt` grows
+ * on the bus, not in the data). That keeps one copy of the message in the broker at all
+ * times, which re-publishing a new `outbound.send` and acking the old one could not guarantee
+ * without a transaction. A message whose site has no room soon is postponed the same way
+ * without an attempt, an event, or using up one of its attempts.
  */
 export async function onOutboundSend(
   envelope: Envelope<'outbound.send'>,
@@ -33,9 +57,17 @@ export async function onOutboundSend(
   const { data } = envelope;
   const domain = recipientDomain(data.rcptTo);
   const attempt = data.attempt + delivery.attempt - 1;
-  const { reply, outcome } = await attemptDelivery(envelope, domain, ports);
+  const result = await attemptDelivery(envelope, domain, ports);
   // One instant for the event and its retryAt, so `retryAt - occurredAt` is the delay.
   const settledAt = ports.now();
+  const expired = isPastMaxAge(data.firstAttemptAt, settledAt.getTime(), ports.maxMessageAgeMs);
+  const reply: SmtpReply =
+    result.kind === 'settled'
+      ? result.reply
+      : {
+          text: '4.4.7 delivery time expired while the destination was throttled',
+          enhanced: '4.4.7',
+        };
   const base = {
     messageId: data.messageId,
     ...(data.campaignId === undefined ? {} : { campaignId: data.campaignId }),
@@ -47,6 +79,7 @@ export async function onOutboundSend(
   const event = <T extends OutcomeEventType>(
     type: T,
     extra: Omit<MessageInput<T>, keyof typeof base>,
+    replyOverride?: SmtpReply,
   ): Envelope<T> =>
     createEnvelope({
       type,
@@ -55,9 +88,29 @@ export async function onOutboundSend(
       tenantId: envelope.tenantId,
       traceparent: envelope.traceparent,
       occurredAt: settledAt,
-      data: { ...base, ...extra } as MessageInput<T>,
+      data: {
+        ...base,
+        ...(replyOverride === undefined ? {} : { reply: replyOverride }),
+        ...extra,
+      } as MessageInput<T>,
     });
 
+  if (result.kind === 'postponed') {
+    if (expired) {
+      await ports.publish(event('delivery.expired', {}));
+      return;
+    }
+    throw new DelayedRetry(
+      'HANDLER_FAILED',
+      'destination site saturated; postponed without an attempt',
+      {
+        delayMs: deferralDelayMs('rate_limited', 1, ports.schedules, result.retryAfterMs),
+        consumesAttempt: false,
+        details: { site: result.site.name },
+      },
+    );
+  }
+  const { outcome } = result;
   switch (outcome.kind) {
     case 'delivered':
       await ports.publish(event('delivery.delivered', {}));
@@ -72,19 +125,35 @@ export async function onOutboundSend(
       );
       return;
     case 'deferred': {
-      if (delivery.attempt >= ports.maxAttempts) {
-        // The bus would dead-letter the next failure; expiring here keeps the final state
-        // an event that analytics and campaigns understand.
-        await ports.publish(event('delivery.expired', {}));
+      if (delivery.attempt >= ports.maxAttempts || expired) {
+        // RFC 3463 4.4.7: the message's delivery time expired; final, with the last reply kept
+        // in the text so the cause of the expiry stays visible.
+        await ports.publish(
+          event('delivery.expired', {}, expired ? expiryReply(result.reply) : undefined),
+        );
         return;
       }
-      const retryAt = new Date(settledAt.getTime() + ports.retryDelayMs(delivery.attempt));
+      const verdict = classifyDeferral(result.reply, result.command, result.throttled);
+      const controllerWaitMs =
+        result.site === undefined ? 0 : ports.scheduler.waitMs(data.pool, result.site);
+      const delayMs = deferralDelayMs(
+        verdict.deferralClass,
+        delivery.attempt,
+        ports.schedules,
+        controllerWaitMs,
+      );
+      const retryAt = new Date(settledAt.getTime() + delayMs);
       await ports.publish(
         event('delivery.deferred', { retryAt: retryAt.toISOString(), reason: outcome.reason }),
       );
-      throw new RelaisError('HANDLER_FAILED', 'delivery deferred; the bus retries after a delay', {
-        retryable: true,
-        details: { reason: outcome.reason, attempt, replyCode: reply.code ?? null },
+      throw new DelayedRetry('HANDLER_FAILED', 'delivery deferred; the bus retries after a delay', {
+        delayMs,
+        details: {
+          reason: outcome.reason,
+          deferralClass: verdict.deferralClass,
+          attempt,
+          replyCode: result.reply.code ?? null,
+        },
       });
     }
     default:
@@ -92,12 +161,25 @@ export async function onOutboundSend(
   }
 }
 
-/** Resolves the destination and talks SMTP; every failure becomes a reply and an outcome. */
+function expiryReply(last: SmtpReply): SmtpReply {
+  return {
+    enhanced: '4.4.7',
+    text: `4.4.7 delivery time expired; last reply: ${last.text}`.slice(0, 2000),
+  };
+}
+
+/** Resolves the destination, waits for the site's turn and talks SMTP. */
 async function attemptDelivery(
   envelope: Envelope<'outbound.send'>,
   domain: string,
   ports: RelayPorts,
-): Promise<{ reply: SmtpReply; outcome: DeliveryOutcome }> {
+): Promise<Attempt> {
+  const settled = (reply: SmtpReply): Attempt => ({
+    kind: 'settled',
+    reply,
+    outcome: classifyReply(reply),
+    throttled: false,
+  });
   let routing;
   try {
     routing = await ports.destinations.resolve(domain);
@@ -110,32 +192,67 @@ async function attemptDelivery(
       },
       'recipient domain could not be resolved',
     );
-    const reply: SmtpReply = { text: 'DNS lookup of the recipient domain failed' };
-    return { reply, outcome: classifyReply(reply) };
+    return settled({ text: 'DNS lookup of the recipient domain failed' });
   }
   if (routing.kind === 'no-mail') {
     // RFC 7505 §4.1: a sender should fail a message to a null-MX domain at once.
-    const reply: SmtpReply = {
+    return settled({
       code: 556,
       enhanced: '5.1.10',
       text: '556 5.1.10 recipient domain accepts no mail (null MX)',
-    };
-    return { reply, outcome: classifyReply(reply) };
+    });
   }
   if (routing.kind === 'unroutable') {
     // Worded as the relay-denied refusal it is: soft, so the address is never suppressed
     // for a limit of this relay's configuration.
-    const reply: SmtpReply = {
+    return settled({
       code: 550,
       enhanced: '5.7.1',
       text: '550 5.7.1 relaying denied: no static route for this domain and MX lookup is off',
-    };
-    return { reply, outcome: classifyReply(reply) };
+    });
   }
-  const reply = await ports.smtp.send(routing.destination, {
-    mailFrom: envelope.data.mailFrom,
-    rcptTo: envelope.data.rcptTo,
-    raw: Buffer.from(envelope.data.rawBase64, 'base64'),
+  const destinations: Destination[] = [routing.destination, ...(routing.fallbacks ?? [])];
+  const site = siteOf(ports.profiles, {
+    domain,
+    hosts: destinations.map((destination) => destination.host),
+    port: routing.destination.port,
   });
-  return { reply, outcome: classifyReply(reply) };
+  const slot = await ports.scheduler.acquire(envelope.data.pool, site);
+  if (slot.kind === 'postponed')
+    return { kind: 'postponed', site, retryAfterMs: slot.retryAfterMs };
+  let feedback: ThrottleFeedback = 'neutral';
+  try {
+    const sent = await ports.smtp.send(
+      destinations,
+      {
+        mailFrom: envelope.data.mailFrom,
+        rcptTo: envelope.data.rcptTo,
+        raw: Buffer.from(envelope.data.rawBase64, 'base64'),
+      },
+      {
+        maxConnections: site.profile.maxConnections,
+        maxMessagesPerConnection: site.profile.maxMessagesPerConnection,
+        requireTls: ports.requiresTls(domain),
+      },
+    );
+    const throttled = isThrottleReply(site.profile, sent.reply);
+    feedback = feedbackOf(sent.reply, throttled);
+    return {
+      kind: 'settled',
+      reply: sent.reply,
+      outcome: classifyReply(sent.reply),
+      ...(sent.command === undefined ? {} : { command: sent.command }),
+      site,
+      throttled,
+    };
+  } finally {
+    slot.release(feedback);
+  }
+}
+
+/** What a reply tells the site's controller. */
+function feedbackOf(reply: SmtpReply, throttled: boolean): ThrottleFeedback {
+  if (throttled) return 'throttled';
+  if (reply.code === undefined) return 'connection_failed';
+  return reply.code < 300 ? 'accepted' : 'neutral';
 }

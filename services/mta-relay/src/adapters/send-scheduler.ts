@@ -1,0 +1,191 @@
+import type { Site } from '../domain/sites';
+import {
+  DEFAULT_TUNING,
+  initialThrottleState,
+  projectedWaitMs,
+  recordFeedback,
+  restoreThrottleState,
+  takeToken,
+  type LearnedThrottle,
+  type ThrottleFeedback,
+  type ThrottleLimits,
+  type ThrottleState,
+  type ThrottleTuning,
+} from '../domain/throttle-controller';
+import type { SendScheduler, SendSlot, SlotRequest, ThrottleSnapshot } from '../ports';
+
+/** How the scheduler bounds what it holds. */
+export interface SendSchedulerOptions {
+  /** Messages of one (pool × site) that may wait in memory for their turn. */
+  readyQueueMax: number;
+  /** A message that would wait longer than this for its site is postponed instead. */
+  maxReadyWaitMs: number;
+  /** What earlier runs or other replicas learned, by `throttleKey`. */
+  learned?: ReadonlyMap<string, LearnedThrottle>;
+  tuning?: ThrottleTuning;
+  now?: () => number;
+}
+
+interface Entry {
+  pool: string;
+  site: string;
+  limits: ThrottleLimits;
+  state: ThrottleState;
+  inFlight: number;
+  waiters: ((request: SlotRequest) => void)[];
+  timer: NodeJS.Timeout | undefined;
+  /** Bumped on every change of the state; `savedVersion` is the last one written. */
+  version: number;
+  savedVersion: number;
+}
+
+/** The key of one controller. */
+export function throttleKey(pool: string, site: string): string {
+  return `${pool}\u0000${site}`;
+}
+
+/**
+ * Per-(pool × site) ready queues in front of the SMTP pools, paced by each site's controller
+ * (KumoMTA's ready queues, with Postfix-style feedback). A message waits here only when its
+ * turn is near (`maxReadyWaitMs`) and its site's queue is short (`readyQueueMax`); otherwise
+ * `acquire` answers `postponed` and the handler hands the message back to the bus with a
+ * delay, so a throttled or slow site holds a handful of consumer slots, never the prefetch.
+ */
+export function createSendScheduler(options: SendSchedulerOptions): SendScheduler {
+  const now = options.now ?? Date.now;
+  const tuning = options.tuning ?? DEFAULT_TUNING;
+  const entries = new Map<string, Entry>();
+  let postponed = 0;
+  let closed = false;
+
+  const entryFor = (pool: string, site: Site): Entry => {
+    const key = throttleKey(pool, site.name);
+    let entry = entries.get(key);
+    if (entry === undefined) {
+      const limits: ThrottleLimits = {
+        initialRatePerSecond: site.profile.initialRatePerSecond,
+        maxRatePerSecond: site.profile.maxRatePerSecond,
+        maxConnections: site.profile.maxConnections,
+      };
+      const learned = options.learned?.get(key);
+      entry = {
+        pool,
+        site: site.name,
+        limits,
+        state:
+          learned === undefined
+            ? initialThrottleState(limits, now())
+            : restoreThrottleState(limits, learned, now(), tuning),
+        inFlight: 0,
+        waiters: [],
+        timer: undefined,
+        version: learned === undefined ? 0 : 1,
+        savedVersion: 0,
+      };
+      entries.set(key, entry);
+    }
+    return entry;
+  };
+
+  const tryStart = (entry: Entry): boolean => {
+    if (entry.inFlight >= Math.floor(entry.state.concurrency)) return false;
+    const grant = takeToken(entry.state, now(), tuning);
+    entry.state = grant.state;
+    if (!grant.granted) {
+      schedulePump(entry, grant.waitMs);
+      return false;
+    }
+    entry.inFlight += 1;
+    return true;
+  };
+
+  const schedulePump = (entry: Entry, waitMs: number): void => {
+    if (entry.timer !== undefined || entry.waiters.length === 0 || closed) return;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      pump(entry);
+    }, waitMs);
+  };
+
+  const pump = (entry: Entry): void => {
+    while (entry.waiters.length > 0 && tryStart(entry)) entry.waiters.shift()?.(slotOf(entry));
+  };
+
+  const slotOf = (entry: Entry): SendSlot => {
+    let released = false;
+    return {
+      kind: 'granted',
+      release(feedback: ThrottleFeedback) {
+        if (released) return;
+        released = true;
+        entry.inFlight -= 1;
+        const next = recordFeedback(entry.state, entry.limits, feedback, now(), tuning);
+        if (next !== entry.state) entry.version += 1;
+        entry.state = next;
+        pump(entry);
+      },
+    };
+  };
+
+  return {
+    async acquire(pool, site) {
+      const entry = entryFor(pool, site);
+      if (closed) return { kind: 'postponed', retryAfterMs: 0 };
+      if (entry.waiters.length === 0 && tryStart(entry)) return slotOf(entry);
+      const queued = entry.waiters.length + 1;
+      const waitMs = projectedWaitMs(entry.state, queued, now(), tuning);
+      if (entry.waiters.length >= options.readyQueueMax || waitMs > options.maxReadyWaitMs) {
+        postponed += 1;
+        return { kind: 'postponed', retryAfterMs: waitMs };
+      }
+      const granted = new Promise<SlotRequest>((resolve) => entry.waiters.push(resolve));
+      pump(entry);
+      return granted;
+    },
+    waitMs(pool, site) {
+      const entry = entries.get(throttleKey(pool, site.name));
+      return entry === undefined
+        ? 0
+        : projectedWaitMs(entry.state, entry.waiters.length + 1, now(), tuning);
+    },
+    snapshot(onlyChanged) {
+      const out: ThrottleSnapshot[] = [];
+      for (const entry of entries.values()) {
+        if (onlyChanged && entry.version === entry.savedVersion) continue;
+        out.push({
+          version: entry.version,
+          pool: entry.pool,
+          site: entry.site,
+          ratePerSecond: entry.state.ratePerSecond,
+          concurrency: entry.state.concurrency,
+          backoffUntilMs: entry.state.backoffUntilMs,
+          consecutiveCuts: entry.state.consecutiveCuts,
+          accepted: entry.state.accepted,
+          throttled: entry.state.throttled,
+          inFlight: entry.inFlight,
+          waiting: entry.waiters.length,
+          history: entry.state.history,
+        });
+      }
+      return out;
+    },
+    markSaved(snapshots) {
+      for (const snapshot of snapshots) {
+        const entry = entries.get(throttleKey(snapshot.pool, snapshot.site));
+        if (entry !== undefined)
+          entry.savedVersion = Math.max(entry.savedVersion, snapshot.version);
+      }
+    },
+    stats: () => ({ postponed, sites: entries.size }),
+    close() {
+      closed = true;
+      for (const entry of entries.values()) {
+        if (entry.timer !== undefined) clearTimeout(entry.timer);
+        entry.timer = undefined;
+        // A stopping relay hands waiting messages back to the bus rather than rush them out.
+        for (const resolve of entry.waiters.splice(0))
+          resolve({ kind: 'postponed', retryAfterMs: 0 });
+      }
+    },
+  };
+}
