@@ -91,29 +91,42 @@ const bounceSettingsShape = {
   softBounces: softBounceSettingsSchema,
 };
 
-// Checked on the settings alone and on a whole process configuration alike.
-function checkInbound(
+/**
+ * Checks what the inbound listener needs, on the settings alone, on a whole process
+ * configuration, or (with `path`) on the settings nested in a host's configuration after
+ * it filled in what it knows (`relais up` takes the dispatcher's secret and bounce domain).
+ */
+export function checkInboundSettings(
   settings: { bounceSecret?: string | undefined; inbound: z.output<typeof inboundSettingsSchema> },
   ctx: z.RefinementCtx,
+  path: readonly PropertyKey[] = [],
 ): void {
   if (!settings.inbound.enabled) return;
   if (settings.bounceSecret === undefined) {
     ctx.addIssue({
       code: 'custom',
-      path: ['bounceSecret'],
+      path: [...path, 'bounceSecret'],
       message: 'the inbound listener needs the dispatcher’s bounceSecret to verify VERP tokens',
     });
   }
   if (settings.inbound.domains.length === 0 && settings.inbound.feedbackAddress === undefined) {
     ctx.addIssue({
       code: 'custom',
-      path: ['inbound', 'domains'],
+      path: [...path, 'inbound', 'domains'],
       message: 'the inbound listener needs the bounce domain (or a feedbackAddress)',
     });
   }
 }
 
-export const bounceSettingsSchema = z.object(bounceSettingsShape).superRefine(checkInbound);
+const checkInbound = (
+  settings: Parameters<typeof checkInboundSettings>[0],
+  ctx: z.RefinementCtx,
+): void => checkInboundSettings(settings, ctx);
+
+/** The settings before the inbound check, for a host that completes them first. */
+export const bounceSettingsBaseSchema = z.object(bounceSettingsShape);
+
+export const bounceSettingsSchema = bounceSettingsBaseSchema.superRefine(checkInbound);
 
 /** The settings `startBounceProcessor` takes. */
 export type BounceSettings = z.output<typeof bounceSettingsSchema>;

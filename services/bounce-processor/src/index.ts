@@ -14,7 +14,9 @@ import type { BounceProcessorPorts, InboundMailSink, SoftBouncePolicy } from './
 
 export {
   bounceConfigSchema,
+  bounceSettingsBaseSchema,
   bounceSettingsSchema,
+  checkInboundSettings,
   inboundSettingsSchema,
   type BounceConfig,
   type BounceSettings,

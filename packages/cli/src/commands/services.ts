@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
 import { analyticsSettingsSchema, startAnalytics } from '@relais/analytics';
 import {
-  bounceSettingsSchema,
+  bounceSettingsBaseSchema,
+  checkInboundSettings,
   startBounceProcessor,
   type BounceProcessorHandle,
   type BounceSettings,
@@ -53,18 +54,44 @@ const IDENTITY_KEYS = {
  */
 export function platformConfigSchema() {
   return withModeCheck(
-    kernelConfigSchema({ httpPort: 8080 }).extend({
-      campaign: campaignConfigSchema.prefault({}),
-      segmentation: segmentationSettingsSchema.prefault({}),
-      dispatcher: dispatcherSettingsSchema.partial(IDENTITY_KEYS).prefault({}),
-      relay: relaySettingsSchema.prefault({}),
-      bounces: bounceSettingsSchema.prefault({}),
-      analytics: analyticsSettingsSchema.prefault({}),
-    }),
+    kernelConfigSchema({ httpPort: 8080 })
+      .extend({
+        campaign: campaignConfigSchema.prefault({}),
+        segmentation: segmentationSettingsSchema.prefault({}),
+        dispatcher: dispatcherSettingsSchema.partial(IDENTITY_KEYS).prefault({}),
+        relay: relaySettingsSchema.prefault({}),
+        bounces: bounceSettingsBaseSchema.prefault({}),
+        analytics: analyticsSettingsSchema.prefault({}),
+      })
+      .superRefine((config, ctx) =>
+        checkInboundSettings(bounceSettingsOf(config), ctx, ['bounces']),
+      ),
   );
 }
 
 export type PlatformConfig = z.output<ReturnType<typeof platformConfigSchema>>;
+
+/**
+ * The bounce processor's settings, completed from the dispatcher's: one environment names
+ * the bounce secret and domain once (`DISPATCHER__BOUNCE_SECRET`, `…__BOUNCE_DOMAIN`), and
+ * `BOUNCES__BOUNCE_SECRET` / `BOUNCES__INBOUND__DOMAINS` override them.
+ */
+export function bounceSettingsOf(config: {
+  bounces: BounceSettings;
+  dispatcher: { bounceSecret?: string | undefined; bounceDomain?: string | undefined };
+}): BounceSettings {
+  const { bounces, dispatcher } = config;
+  const bounceSecret = bounces.bounceSecret ?? dispatcher.bounceSecret;
+  const domains =
+    bounces.inbound.domains.length > 0 || dispatcher.bounceDomain === undefined
+      ? bounces.inbound.domains
+      : [dispatcher.bounceDomain];
+  return {
+    ...bounces,
+    ...(bounceSecret === undefined ? {} : { bounceSecret }),
+    inbound: { ...bounces.inbound, domains },
+  };
+}
 
 /** How a host (`relais up`, `relais demo`, a test) wants the services started. */
 export interface ServicesOptions {
@@ -102,7 +129,7 @@ export function loopbackInbound(
   config: PlatformConfig,
   dispatcher: DispatcherSettings,
 ): BounceSettings {
-  const { bounces } = config;
+  const bounces = bounceSettingsOf(config);
   return {
     ...bounces,
     bounceSecret: bounces.bounceSecret ?? dispatcher.bounceSecret,
@@ -242,7 +269,7 @@ export async function startServices(
   }
   if (wanted.has('bounce-processor')) {
     bounces = await startBounceProcessor(platform, {
-      ...(options.bounces ?? config.bounces),
+      ...(options.bounces ?? bounceSettingsOf(config)),
       namespace: config.namespace,
     });
   }
