@@ -1,7 +1,8 @@
 /**
- * The bounce-processor process: owns turning `delivery.bounced` events into bounce records
- * and, for hard bounces, address suppressions. Config is validated before any connection
- * is opened.
+ * The bounce-processor process: owns turning `delivery.bounced` events, and the DSNs and
+ * complaint reports its inbound SMTP listener stores, into bounce records, address
+ * suppressions and complaint unsubscribes. Config is validated before any connection is
+ * opened.
  */
 import { checkConfigRequested, loadConfig, printEffectiveConfig } from '@relais/config';
 import { startPlatform } from '@relais/platform';
