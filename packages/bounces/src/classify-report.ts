@@ -1,4 +1,11 @@
-import { classifySmtpReply, type BounceClassification, type SmtpReplyInput } from './classify';
+import {
+  classifySmtpReply,
+  isHard,
+  type BounceClassification,
+  type SmtpReplyInput,
+} from './classify';
+import { loadReasonModel, modelInputOf, predictReason } from './model/index';
+import { BOUNCE_REASONS, type BounceReason } from './reasons';
 import type { ParsedReport, ReportKind, ReportRecipient } from './report/index';
 import { RECIPIENT_DOMAIN_RULES } from './rules';
 
@@ -19,19 +26,36 @@ export interface ReportVerdict {
   recipients: RecipientVerdict[];
 }
 
+/** How `classifyReport` decides. */
+export interface ClassifyReportOptions {
+  /**
+   * Let the statistical model overrule the rules where it is sure enough (default true).
+   * The training script turns it off: the model learns from the rules' own verdicts.
+   */
+  model?: boolean;
+}
+
+const KNOWN_REASONS = new Set<string>(BOUNCE_REASONS);
+
 /**
- * The verdicts of a parsed report: each bounced recipient through the same classifier as
- * the relay's synchronous replies (status, reply code, diagnostic text); a complaint is
- * `feedback` and an auto-reply `vacation`, neither hard; anything else has no recipient.
+ * The verdicts of a parsed report: each bounced recipient through the same rules as the
+ * relay's synchronous replies (status, reply code, command, diagnostic text), then the
+ * reason model stacked on them, which overrules them only where it is at least as sure as
+ * its training found worthwhile; a complaint is `feedback` and an auto-reply `vacation`,
+ * neither hard; anything else has no recipient.
  */
-export function classifyReport(report: ParsedReport): ReportVerdict {
+export function classifyReport(
+  report: ParsedReport,
+  options: ClassifyReportOptions = {},
+): ReportVerdict {
   switch (report.kind) {
     case 'bounce': {
       const fromNotice = noticeClassifier(report.notice);
       return {
         kind: 'bounce',
         recipients: report.recipients.map((recipient) => {
-          const verdict = recipientVerdict(recipient, fromNotice);
+          const rules = recipientVerdict(recipient, fromNotice);
+          const verdict = options.model === false ? rules : withModel(report, recipient, rules);
           return {
             address: recipient.address,
             reason: verdict.reason,
@@ -113,4 +137,27 @@ function recipientVerdict(
   return rule === undefined
     ? own
     : { reason: rule.reason, hard: false, confidence: rule.confidence };
+}
+
+/** The rules' verdict, or the model's where it disagrees with at least its trained certainty. */
+function withModel(
+  report: ParsedReport,
+  recipient: ReportRecipient,
+  rules: BounceClassification,
+): BounceClassification {
+  const prediction = predictReason(modelInputOf(report, recipient, rules.reason));
+  if (
+    prediction.reason === rules.reason ||
+    prediction.probability < loadReasonModel().overrideProbability ||
+    !KNOWN_REASONS.has(prediction.reason)
+  ) {
+    return rules;
+  }
+  const reason = prediction.reason as BounceReason;
+  return {
+    reason,
+    hard: isHard(reason, recipient.replyCode, recipient.status ?? rules.status, 'dsn'),
+    confidence: prediction.probability,
+    ...(rules.status === undefined ? {} : { status: rules.status }),
+  };
 }

@@ -58,9 +58,7 @@ export function classifySmtpReply(reply: SmtpReplyInput): BounceClassification {
   const reason = atCommand(decided.reason, command);
   return {
     reason,
-    hard:
-      HARD_REASONS.has(reason) &&
-      (reply.source === 'dsn' ? !isTemporary(reply.code, status) : isPermanent(reply.code, status)),
+    hard: isHard(reason, reply.code, status, reply.source),
     confidence: reason === decided.reason ? decided.confidence : decided.confidence * 0.8,
     ...(status === undefined ? {} : { status }),
   };
@@ -143,6 +141,20 @@ function findStatusRule(status: string): StatusRule | undefined {
 function findTextRule(text: string): TextRule | undefined {
   const normalized = text.toLowerCase().replace(/\s+/g, ' ');
   return TEXT_RULES.find((rule) => rule.pattern.test(normalized));
+}
+
+/**
+ * Whether a reason condemns the address for this reply: a hard reason, and a reply that is
+ * not temporary (a relay's reply must be a 5xx; a notice without codes reports a failure).
+ */
+export function isHard(
+  reason: string,
+  code: number | undefined,
+  status: string | undefined,
+  source: SmtpReplyInput['source'],
+): boolean {
+  if (!HARD_REASONS.has(reason as BounceReason)) return false;
+  return source === 'dsn' ? !isTemporary(code, status) : isPermanent(code, status);
 }
 
 /**

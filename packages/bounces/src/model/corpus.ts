@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { classifyReport } from '../classify-report';
 import { parseReport } from '../report/index';
 import { extractFeatures, modelInputOf } from './features';
 import type { LabelledSample } from './train';
@@ -28,11 +29,14 @@ export function readLabelledSamples(root: string): LabelledSample[] {
       const labels = reasonList.split(',');
       const report = parseReport(readFileSync(join(dir, file)));
       if (report.kind !== 'bounce') continue;
+      const rules = classifyReport(report, { model: false }).recipients;
       for (const [i, recipient] of report.recipients.entries()) {
         const reason = labels[Math.min(i, labels.length - 1)] ?? '';
         if (reason === '' || NOT_MODELLED.has(reason)) continue;
+        const rule = rules[i]?.reason;
         samples.push({
-          features: extractFeatures(modelInputOf(report, recipient)),
+          features: extractFeatures(modelInputOf(report, recipient, rule)),
+          rule: rule ?? 'undefined',
           reason,
           group: relative(root, join(dir, file)),
         });

@@ -12,6 +12,11 @@ export interface ModelInput {
   command?: string | undefined;
   /** Subject of the bounce notice. */
   subject?: string | undefined;
+  /**
+   * The rules' reason for the same recipient. The model is stacked on the rules: it learns
+   * where they are reliable and which words tell it they are not.
+   */
+  rule?: string | undefined;
 }
 
 // Order matters: URLs and addresses contain hosts, hosts contain numbers. Each value is
@@ -127,6 +132,7 @@ export function extractFeatures(input: ModelInput): string[] {
   const command = commandOf(input);
   if (command !== undefined) features.push(`cmd:${command}`);
   for (const word of diagnosticWords(input.subject ?? '')) features.push(`s:${word}`);
+  if (input.rule !== undefined) features.push(`rule:${input.rule}`);
   return [...new Set(features)];
 }
 
@@ -134,9 +140,14 @@ export function extractFeatures(input: ModelInput): string[] {
  * What the model reads of a parsed recipient: its own diagnostic, or the notice's text when
  * the parser found none for it (as `classifyReport` falls back to the notice).
  */
-export function modelInputOf(report: ParsedReport, recipient: ReportRecipient): ModelInput {
+export function modelInputOf(
+  report: ParsedReport,
+  recipient: ReportRecipient,
+  rule?: string,
+): ModelInput {
   const own = recipient.diagnostic ?? '';
   return {
+    rule,
     diagnostic: diagnosticWords(own).length > 0 ? own : (report.notice ?? own),
     status: recipient.status,
     replyCode: recipient.replyCode,

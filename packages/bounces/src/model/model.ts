@@ -15,6 +15,11 @@ export interface ReasonModel {
   weights: Record<string, [number, number][]>;
   /** Multiplies every score before the softmax (complement NB scores are not log-odds). */
   temperature: number;
+  /**
+   * How sure the model must be to overrule the rules' reason (its input includes that
+   * reason); chosen by the training script as the cross-validated best.
+   */
+  overrideProbability: number;
   /** How the model was trained and how it cross-validated; documentation only. */
   training: TrainingSummary;
 }
@@ -34,6 +39,12 @@ export interface TrainingSummary {
   byReason: Record<string, { n: number; cv: number; train: number }>;
   /** Cross-validated accuracy of each algorithm tried. */
   candidates: Record<string, number>;
+  /**
+   * Rules alone, and rules overruled by the model where it is at least `overrideProbability`
+   * sure: cross-validated (the model refitted without the held-out messages) and on the
+   * training set. The rules are fixed; they were written while reading this corpus.
+   */
+  stacked: { rules: number; cv: number; train: number };
 }
 
 /** One reason and how likely the model finds it. */
@@ -44,7 +55,7 @@ export interface RankedReason {
 
 /** Every reason of the model, most likely first (ties in model order), probabilities summing to 1. */
 export function rankReasons(
-  model: Omit<ReasonModel, 'training'>,
+  model: Omit<ReasonModel, 'training' | 'overrideProbability'>,
   features: readonly string[],
 ): RankedReason[] {
   const scores = [...model.bias];
