@@ -38,6 +38,10 @@ export const ERROR_CODES = {
       'The entity is in a state that does not allow this action (e.g. launching a cancelled campaign).',
   },
   PAYLOAD_TOO_LARGE: { retryable: false, description: 'A request or row exceeds a size limit.' },
+  RATE_LIMITED: {
+    retryable: true,
+    description: "The caller exceeded its rate limit (an API key's submissions); try again later.",
+  },
   SHUTTING_DOWN: { retryable: true, description: 'The process is stopping; try again later.' },
   INTERNAL: { retryable: false, description: 'An invariant was broken; a bug.' },
 } as const satisfies Record<string, { retryable: boolean; description: string }>;

@@ -60,6 +60,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   STATE_CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
   SHUTTING_DOWN: 503,
   INTERNAL: 500,
 };

@@ -1,4 +1,4 @@
-import { kernelConfigSchema, withModeCheck } from '@relais/config';
+import { byteSize, duration, kernelConfigSchema, rate, withModeCheck } from '@relais/config';
 import { IpPoolNameSchema } from '@relais/domain';
 import { z } from 'zod';
 
@@ -48,6 +48,59 @@ const routeRule = z.object({
   pool: IpPoolNameSchema,
 });
 
+const port = z.number().int().min(0).max(65535);
+
+/**
+ * Submission by other services: SMTP (STARTTLS + AUTH with an API key), `POST /v1/messages`
+ * and gRPC `Send`. In distributed mode a transport runs only when its port is set; in
+ * embedded mode all three run on 127.0.0.1 at their default ports unless `enabled` is false.
+ */
+export const submissionSettingsSchema = z
+  .object({
+    /** false turns every transport off, even with ports set; absent: see above. */
+    enabled: z.boolean().optional(),
+    /** The address the three listeners bind; loopback unless the operator opens it. */
+    host: z.string().min(1).default('127.0.0.1'),
+    smtp: z
+      .object({
+        /** Embedded default 2587; 0 picks a free port (tests). */
+        port: port.optional(),
+        /** The name in the greeting and EHLO reply. */
+        hostname: z.string().min(1).default('localhost'),
+        maxMessageBytes: byteSize().prefault('10MB'),
+        maxRecipients: z.number().int().min(1).max(1000).default(50),
+        maxConnections: z.number().int().min(1).max(10_000).default(100),
+        /** Idle time allowed between commands before the connection is closed. */
+        socketTimeout: duration().prefault('60s'),
+        /** The whole DATA phase; a client trickling its message is cut off (421). */
+        dataTimeout: duration().prefault('2m'),
+      })
+      .prefault({}),
+    http: z.object({ /** Embedded default 2580. */ port: port.optional() }).prefault({}),
+    grpc: z.object({ /** Embedded default 2581. */ port: port.optional() }).prefault({}),
+    /**
+     * STARTTLS key and certificate: PEM text or file paths. Absent: a self-signed pair is
+     * generated at start (embedded mode only; clients must then accept it explicitly).
+     */
+    tls: z
+      .object({
+        privateKey: z.string().min(1).optional(),
+        certificate: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /** Per API key, over every transport: a token bucket of `burst` messages refilled at `rate`. */
+    rateLimit: z
+      .object({
+        rate: rate().prefault('10/s'),
+        burst: z.number().int().min(1).max(100_000).default(50),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
+/** The parsed submission settings. */
+export type SubmissionSettings = z.output<typeof submissionSettingsSchema>;
+
 /**
  * The service's own settings, for a process that hosts several services and nests them
  * under a key of its own (`relais up`: `DISPATCHER__SENDING_DOMAIN`).
@@ -95,6 +148,7 @@ export const dispatcherSettingsSchema = z.object({
    * signature per recipient), so more than a few per core only adds memory.
    */
   prefetch: z.number().int().min(1).max(64).default(2),
+  submission: submissionSettingsSchema,
 });
 
 /** The parsed settings; what `startDispatcher` needs besides the namespace. */
@@ -112,6 +166,19 @@ export const dispatcherConfigSchema = withModeCheck(
         code: 'custom',
         path: ['dkim', algorithm, 'privateKey'],
         message: `distributed mode needs a DKIM ${algorithm} key (PEM or file path): set DKIM__${algorithm.toUpperCase()}__PRIVATE_KEY`,
+      });
+    }
+  }
+  // A generated certificate is trusted by nobody; in distributed mode it must be configured.
+  const { submission } = config;
+  const { tls } = submission;
+  if (submission.enabled !== false && submission.smtp.port !== undefined) {
+    if (tls.privateKey === undefined || tls.certificate === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['submission', 'tls'],
+        message:
+          'SMTP submission needs a TLS key and certificate for STARTTLS: set SUBMISSION__TLS__PRIVATE_KEY and SUBMISSION__TLS__CERTIFICATE (PEM or file paths)',
       });
     }
   }

@@ -8,6 +8,7 @@ import { createPoolRouter, poolsOf } from './domain/pool-routing';
 import { onDispatchBatch } from './handlers/on-dispatch-batch';
 import type { DispatcherLogEvent } from './log-events';
 import type { DispatcherPorts } from './ports';
+import { startSubmission, type SubmissionEndpoints } from './submission';
 
 export {
   dispatcherConfigSchema,
@@ -47,6 +48,23 @@ export {
   type RoutingPolicy,
 } from './domain/pool-routing';
 export { onDispatchBatch };
+export {
+  submitMessage,
+  type Submission,
+  type SubmissionContent,
+  type SubmissionReceipt,
+  type SubmissionSource,
+} from './handlers/submit-message';
+export { createSqlSubmissionStore } from './adapters/sql-submission-store';
+export { createRateLimiter, type RateLimiter, type TakeOutcome } from './domain/token-bucket';
+export {
+  SUBMISSION_PROTO_OPTIONS,
+  SUBMISSION_PROTO_PATH,
+  submissionServiceClient,
+} from './adapters/submission-grpc';
+export { submissionRequestSchema, type SubmissionRequest } from './domain/submission-request';
+export { EMBEDDED_SUBMISSION_PORTS, startSubmission, type SubmissionEndpoints } from './submission';
+export { submissionSettingsSchema, type SubmissionSettings } from './config';
 export { DISPATCHER_LOG_EVENTS, type DispatcherLogEvent } from './log-events';
 export type * from './ports';
 
@@ -61,6 +79,8 @@ export interface DispatcherHandle {
   dkimPublicKeys: DkimPublicKey[];
   /** Pools the routing policy can pick: each needs its `relay.<pool>.<class>` queues declared. */
   pools: string[];
+  /** Where the submission transports listen; undefined when none runs. */
+  submission: SubmissionEndpoints | undefined;
 }
 
 /** A process's mail identity and the public half of its DKIM keys. */
@@ -116,12 +136,13 @@ export async function startDispatcher(
       'DKIM keys generated in memory: receivers outside this process cannot verify them',
     );
   }
+  const route = createPoolRouter(config.routing);
   const base: Omit<DispatcherPorts, 'logger'> = {
     store: createSqlDispatchStore(platform.store),
     publish: (envelopes) => platform.bus.publishMany(envelopes),
     templates: createCompiledTemplates(),
     identity,
-    route: createPoolRouter(config.routing),
+    route,
     now: () => new Date(),
   };
   const subscription = await platform.bus.subscribe(
@@ -133,6 +154,7 @@ export async function startDispatcher(
     { prefetch: config.prefetch },
   );
   platform.runtime.onShutdown('dispatcher consumer', () => subscription.cancel(), 'intake');
+  const submission = await startSubmission(platform, config.submission, { identity, route });
   const pools = poolsOf(config.routing);
   platform.logger.info(
     {
@@ -141,5 +163,5 @@ export async function startDispatcher(
     },
     'dispatcher started',
   );
-  return { dkimPublicKeys, pools };
+  return { dkimPublicKeys, pools, submission };
 }

@@ -14,6 +14,18 @@ export const DISPATCHER_LOG_EVENTS = {
   'dispatcher.batch_skipped':
     'A batch names a campaign the tenant does not have, or none of its recipients is still queued.',
   'dispatcher.batch_cancelled': "The batch's campaign was cancelled; its queued messages were too.",
+  'submission.listening':
+    'A submission transport (smtp, http, grpc) is listening; host and port in fields.',
+  'submission.tls_generated':
+    'No STARTTLS certificate was configured: a self-signed one was generated (embedded mode).',
+  'submission.accepted':
+    'A submitted message was recorded and every recipient published with a confirm (counts, submission id).',
+  'submission.refused':
+    'A submission was refused for its own sake (auth, limits, bare line endings, rate); reason in fields.',
+  'submission.failed':
+    'A submission could not be recorded or published (store or bus); the client was told to retry.',
+  'submission.connection_failed': 'An SMTP submission connection failed (socket or TLS error).',
+  'submission.request_failed': 'An HTTP submission request failed with a 5xx.',
 } as const;
 
 /** One of the codes above. */

@@ -55,3 +55,46 @@ export interface DispatcherPorts {
   now: () => Date;
   logger: Logger;
 }
+
+/** One recipient row of a submitted message. */
+export interface SubmittedRow {
+  messageId: string;
+  email: string;
+  state: string;
+}
+
+/** The rows a submission has, and whether an earlier submission with its key made them. */
+export interface RecordedSubmission {
+  submissionId: string;
+  rows: SubmittedRow[];
+  /** True when the idempotency key was seen before: the rows are that submission's. */
+  replayed: boolean;
+}
+
+/** Where submitted transactional messages are recorded (one `messages` row per recipient). */
+export interface SubmissionStore {
+  /**
+   * Inserts one `queued` row per recipient, or, when the tenant already used the
+   * idempotency key, returns the rows of that earlier submission and inserts nothing.
+   */
+  record(input: {
+    tenantId: TenantId;
+    submissionId: string;
+    idempotencyKey?: string | undefined;
+    recipients: ReadonlyArray<{ messageId: string; email: string }>;
+  }): Promise<RecordedSubmission>;
+  /** Moves still-`queued` rows to `failed` (their publish failed and nobody will retry it). */
+  markFailed(tenantId: TenantId, messageIds: readonly string[]): Promise<void>;
+}
+
+/** Everything the submission use case needs, whatever transport brought the message. */
+export interface SubmissionPorts {
+  store: SubmissionStore;
+  publish: OutboundPublisher;
+  identity: MailIdentity;
+  route: PoolRouter;
+  limits: { maxRecipients: number; maxMessageBytes: number };
+  now: () => Date;
+  newId: () => string;
+  logger: Logger;
+}
