@@ -105,8 +105,11 @@ export interface ThrottleSnapshot {
 
 /** Paces sends per (pool × site) from each site's throttle controller. */
 export interface SendScheduler {
-  /** A slot when the site can take the message soon, else `postponed` with the expected wait. */
-  acquire(pool: string, site: Site): Promise<SlotRequest>;
+  /**
+   * A slot when the site can take the message soon, else `postponed` with the time to come
+   * back: the site's expected wait, doubled for each earlier postponement of `messageKey`.
+   */
+  acquire(pool: string, site: Site, messageKey: string): Promise<SlotRequest>;
   /** How long one more message of this site would wait now. */
   waitMs(pool: string, site: Site): number;
   /** Controllers' states; `onlyChanged`: those changed since they were last marked saved. */

@@ -24,6 +24,7 @@ export interface SendSchedulerOptions {
   learned?: ReadonlyMap<string, LearnedThrottle>;
   tuning?: ThrottleTuning;
   now?: () => number;
+  random?: () => number;
 }
 
 interface Entry {
@@ -37,7 +38,13 @@ interface Entry {
   /** Bumped on every change of the state; `savedVersion` is the last one written. */
   version: number;
   savedVersion: number;
+  /** Messages of this site postponed and not yet back for a slot. */
+  circulating: number;
 }
+
+const MAX_TRACKED_POSTPONEMENTS = 100_000;
+/** At most 2^6 times the site's projected wait. */
+const MAX_POSTPONEMENT_DOUBLINGS = 6;
 
 /** The key of one controller. */
 export function throttleKey(pool: string, site: string): string {
@@ -53,10 +60,39 @@ export function throttleKey(pool: string, site: string): string {
  */
 export function createSendScheduler(options: SendSchedulerOptions): SendScheduler {
   const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
   const tuning = options.tuning ?? DEFAULT_TUNING;
   const entries = new Map<string, Entry>();
   let postponed = 0;
   let closed = false;
+  // Postponements per message (bounded, oldest forgotten first): a message postponed again
+  // waits twice as long, so a backlog far larger than its site's rate spreads out over time
+  // instead of circling through the bus every second (like the exponential backoff of a
+  // deferred queue; the count is only a hint, lost on restart or on another replica).
+  const postponements = new Map<string, { count: number; entry: Entry }>();
+  const forget = (messageKey: string): void => {
+    const known = postponements.get(messageKey);
+    if (known === undefined) return;
+    postponements.delete(messageKey);
+    known.entry.circulating -= 1;
+  };
+  // Never beyond half the time the site needs for every message it has postponed: those come
+  // back about twice as fast as the site takes them, so it is never starved by its own
+  // backoff even when returns bunch up.
+  const postponementMs = (messageKey: string, entry: Entry, waitMs: number): number => {
+    const count = postponements.get(messageKey)?.count ?? 0;
+    forget(messageKey);
+    if (postponements.size >= MAX_TRACKED_POSTPONEMENTS) {
+      const oldest = postponements.keys().next();
+      if (oldest.done !== true) forget(oldest.value);
+    }
+    postponements.set(messageKey, { count: count + 1, entry });
+    entry.circulating += 1;
+    const backlogMs = (entry.circulating / entry.state.ratePerSecond) * 500;
+    const doubled = waitMs * 2 ** Math.min(count, MAX_POSTPONEMENT_DOUBLINGS);
+    // Jittered here, once: postponed messages of one burst must not all come back together.
+    return Math.max(waitMs, Math.min(doubled, backlogMs)) * (0.5 + random());
+  };
 
   const entryFor = (pool: string, site: Site): Entry => {
     const key = throttleKey(pool, site.name);
@@ -81,6 +117,7 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
         timer: undefined,
         version: learned === undefined ? 0 : 1,
         savedVersion: 0,
+        circulating: 0,
       };
       entries.set(key, entry);
     }
@@ -111,6 +148,11 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
     while (entry.waiters.length > 0 && tryStart(entry)) entry.waiters.shift()?.(slotOf(entry));
   };
 
+  const granted = (messageKey: string, entry: Entry): SendSlot => {
+    forget(messageKey);
+    return slotOf(entry);
+  };
+
   const slotOf = (entry: Entry): SendSlot => {
     let released = false;
     return {
@@ -128,19 +170,20 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
   };
 
   return {
-    async acquire(pool, site) {
+    async acquire(pool, site, messageKey) {
       const entry = entryFor(pool, site);
       if (closed) return { kind: 'postponed', retryAfterMs: 0 };
-      if (entry.waiters.length === 0 && tryStart(entry)) return slotOf(entry);
+      if (entry.waiters.length === 0 && tryStart(entry)) return granted(messageKey, entry);
       const queued = entry.waiters.length + 1;
       const waitMs = projectedWaitMs(entry.state, queued, now(), tuning);
       if (entry.waiters.length >= options.readyQueueMax || waitMs > options.maxReadyWaitMs) {
         postponed += 1;
-        return { kind: 'postponed', retryAfterMs: waitMs };
+        return { kind: 'postponed', retryAfterMs: postponementMs(messageKey, entry, waitMs) };
       }
-      const granted = new Promise<SlotRequest>((resolve) => entry.waiters.push(resolve));
+      const slot = new Promise<SlotRequest>((resolve) => entry.waiters.push(resolve));
       pump(entry);
-      return granted;
+      forget(messageKey);
+      return slot;
     },
     waitMs(pool, site) {
       const entry = entries.get(throttleKey(pool, site.name));

@@ -44,7 +44,7 @@ export interface ThrottleTuning {
 export const DEFAULT_TUNING: ThrottleTuning = {
   decreaseFactor: 0.8,
   increasePerSecondFraction: 0.05,
-  slowStartPerSecondFraction: 0.05,
+  slowStartPerSecondFraction: 0.1,
   cutHoldMs: 2_000,
   backoffBaseMs: 500,
   backoffMaxMs: 60_000,

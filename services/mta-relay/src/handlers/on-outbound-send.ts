@@ -104,7 +104,10 @@ export async function onOutboundSend(
       'HANDLER_FAILED',
       'destination site saturated; postponed without an attempt',
       {
-        delayMs: deferralDelayMs('rate_limited', 1, ports.schedules, result.retryAfterMs),
+        delayMs: Math.min(
+          ports.schedules.rateLimitedMaxMs,
+          Math.max(ports.schedules.rateLimitedMinMs, Math.round(result.retryAfterMs)),
+        ),
         consumesAttempt: false,
         details: { site: result.site.name },
       },
@@ -217,7 +220,7 @@ async function attemptDelivery(
     hosts: destinations.map((destination) => destination.host),
     port: routing.destination.port,
   });
-  const slot = await ports.scheduler.acquire(envelope.data.pool, site);
+  const slot = await ports.scheduler.acquire(envelope.data.pool, site, envelope.id);
   if (slot.kind === 'postponed')
     return { kind: 'postponed', site, retryAfterMs: slot.retryAfterMs };
   let feedback: ThrottleFeedback = 'neutral';
