@@ -24,14 +24,14 @@ describe.each(kernels)('HTTP and gRPC submission on the $name platform', (kernel
   const relayedFor = (tenantId: TenantId) =>
     rig.relayed.filter((envelope) => envelope.tenantId === tenantId);
 
-  async function post(key: string | undefined, body: unknown) {
+  async function post(key: string | undefined, request: unknown) {
     const response = await fetch(`http://127.0.0.1:${rig.httpPort}/v1/messages`, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
         ...(key === undefined ? {} : { authorization: `Bearer ${key}` }),
       },
-      body: JSON.stringify(body),
+      body: JSON.stringify(request),
     });
     const body: any = await response.json();
     return { status: response.status, headers: response.headers, body };
@@ -127,7 +127,7 @@ describe.each(kernels)('HTTP and gRPC submission on the $name platform', (kernel
       client = new Service(
         `127.0.0.1:${rig.grpcPort}`,
         credentials.createInsecure(),
-      ) as typeof client;
+      ) as unknown as typeof client;
     });
     afterAll(() => client.close());
 
