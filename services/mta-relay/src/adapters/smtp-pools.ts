@@ -124,7 +124,10 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
         const failure = error as SmtpFailure;
         const command = commandOf(failure.command);
         resolve({
-          reply: replyOfFailure(failure),
+          reply:
+            policy.requireTls && (command === 'STARTTLS' || failure.code === 'ETLS')
+              ? tlsRefused(failure)
+              : replyOfFailure(failure),
           ...(command === undefined ? {} : { command }),
           host: destination.host,
         });
@@ -201,7 +204,9 @@ function envelopeAddress(address: string): string {
  * transaction is the destination's answer and is not retried elsewhere.
  */
 function connectionFailed(result: SendResult): boolean {
-  if (result.reply.code === undefined) return result.command === 'CONN';
+  if (result.reply.code === undefined) {
+    return result.command === 'CONN' || result.command === 'STARTTLS';
+  }
   return result.reply.code === 421 && result.command === 'CONN';
 }
 
@@ -228,6 +233,15 @@ function commandOf(command: unknown): SmtpCommand | undefined {
     default:
       return undefined;
   }
+}
+
+/**
+ * A server that refuses STARTTLS to a domain whose mail must travel encrypted: our policy, not
+ * the recipient's failure, so the reply keeps no code (deferred, never bounced) and says why.
+ */
+function tlsRefused(failure: SmtpFailure): SmtpReply {
+  const answer = typeof failure.response === 'string' ? failure.response : String(failure.message);
+  return parseReply(`ETLS: TLS is required for this domain and STARTTLS failed: ${answer}`);
 }
 
 /**
