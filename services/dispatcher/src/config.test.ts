@@ -52,3 +52,43 @@ describe('dispatcherConfigSchema', () => {
     );
   });
 });
+
+describe('submission settings', () => {
+  it('takes human units and leaves every transport off unless a port is set', () => {
+    const config = loadConfig(dispatcherConfigSchema, {
+      env: {
+        ...env,
+        SUBMISSION__SMTP__MAX_MESSAGE_BYTES: '1MB',
+        SUBMISSION__RATE_LIMIT__RATE: '600/min',
+      },
+      argv: [],
+    });
+    expect(config.submission).toMatchObject({
+      host: '127.0.0.1',
+      smtp: { maxMessageBytes: 1_000_000, maxRecipients: 50, socketTimeout: 60_000 },
+      http: {},
+      grpc: {},
+      rateLimit: { rate: { perSecond: 10 }, burst: 50 },
+    });
+    expect(config.submission.smtp.port).toBeUndefined();
+  });
+
+  it('refuses SMTP submission without a TLS key and certificate in distributed mode', () => {
+    let error: unknown;
+    try {
+      loadConfig(dispatcherConfigSchema, {
+        env: {
+          ...env,
+          AMQP_URL: 'amqp://127.0.0.1',
+          DATABASE_URL: 'postgres://127.0.0.1/test',
+          DKIM__ED25519__PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----',
+          SUBMISSION__SMTP__PORT: '587',
+        },
+        argv: [],
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(configProblems(error).map((problem) => problem.key)).toEqual(['submission.tls']);
+  });
+});

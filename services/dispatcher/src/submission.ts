@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RelaisError } from '@relais/domain';
 import { authenticate } from '@relais/http-api';
 import type { Platform } from '@relais/platform';
 import { createSqlSubmissionStore } from './adapters/sql-submission-store';
@@ -112,7 +113,18 @@ export async function startSubmission(
     );
 
   if (ports.smtp !== undefined) {
-    const tls = await loadTlsCredentials(settings.tls, settings.smtp.hostname);
+    // `relais service dispatcher` validates the nested settings only: check here too.
+    const { tls: configured } = settings;
+    if (
+      platform.mode === 'distributed' &&
+      (configured.privateKey === undefined || configured.certificate === undefined)
+    ) {
+      throw new RelaisError(
+        'CONFIG_INVALID',
+        'SMTP submission needs a TLS key and certificate in distributed mode: set DISPATCHER__SUBMISSION__TLS__PRIVATE_KEY and DISPATCHER__SUBMISSION__TLS__CERTIFICATE',
+      );
+    }
+    const tls = await loadTlsCredentials(configured, settings.smtp.hostname);
     if (tls.generated) {
       logger.warn(
         { 'event.action': 'submission.tls_generated' satisfies DispatcherLogEvent },
