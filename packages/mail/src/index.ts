@@ -20,3 +20,13 @@ export type { DkimKeyDescription, DnsRecordsInput, DnsTxtRecord } from './dns-re
 export { dnsRecords } from './dns-records';
 export type { PreparedSubmission, SubmittedMessageInput } from './submitted-message';
 export { prepareSubmittedMessage } from './submitted-message';
+export type { TrackedHtml, TrackedLink, TrackingInput } from './tracking-html';
+export { addTracking, checkTrackingBase } from './tracking-html';
+export type { TrackingClaims, TrackingKind, TrackingTokenResult } from './tracking-token';
+export {
+  keyIdOf,
+  linkKeyOf,
+  MAX_TRACKED_LINKS,
+  trackingToken,
+  verifyTrackingToken,
+} from './tracking-token';
