@@ -35,9 +35,13 @@ FROM messages m
 JOIN unnest($1::uuid[], $2::uuid[]) AS v(id, tenant_id)
   ON m.id = v.id AND m.tenant_id = v.tenant_id`;
 
+// Submitted transactional mail has no campaign (migration 0005): its rows change state but
+// count toward no campaign.
 const INCREMENT = `
 INSERT INTO campaign_counters (campaign_id, counter, shard, value)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::smallint[], $4::bigint[])
+  AS v(campaign_id, counter, shard, value)
+WHERE v.campaign_id IS NOT NULL
 ON CONFLICT (campaign_id, counter, shard)
 DO UPDATE SET value = campaign_counters.value + EXCLUDED.value`;
 
