@@ -71,6 +71,7 @@ export const EXCHANGE_OF: Record<MessageType, ExchangeRole> = {
   'engagement.opened': 'events',
   'engagement.clicked': 'events',
   'engagement.unsubscribed': 'events',
+  'engagement.converted': 'events',
 };
 
 export function exchangeName(namespace: string, role: ExchangeRole): string {

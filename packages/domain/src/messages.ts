@@ -139,6 +139,23 @@ export const MESSAGE_SCHEMAS = {
   }),
   /** A recipient unsubscribed (RFC 8058 one-click or the confirmation page). */
   'engagement.unsubscribed': z.object({ messageId: MessageIdSchema, contactId: ContactIdSchema }),
+  /**
+   * A conversion the tenant reported (`POST /v1/conversions`), attributed to the message that
+   * led to it: named by the caller (`message`), or the contact's last clicked (`click`) or
+   * opened (`open`) message within the attribution window; `none` when no message qualified.
+   */
+  'engagement.converted': z.object({
+    conversionId: z.uuid(),
+    messageId: MessageIdSchema.optional(),
+    campaignId: CampaignIdSchema.optional(),
+    contactId: ContactIdSchema.optional(),
+    attribution: z.enum(['message', 'click', 'open', 'none']),
+    /** In the currency's major unit (12.5 is 12.50 EUR). */
+    amount: z.number().min(0),
+    /** ISO 4217, upper case. */
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    occurredAt: z.iso.datetime(),
+  }),
 } as const;
 
 export type MessageType = keyof typeof MESSAGE_SCHEMAS;

@@ -105,6 +105,7 @@ export async function startAnalytics(
       'engagement.opened': run(acknowledge),
       'engagement.clicked': run(acknowledge),
       'engagement.unsubscribed': run(acknowledge),
+      'engagement.converted': run(acknowledge),
       'campaign.launched': run(acknowledge),
       'campaign.paused': run(acknowledge),
       'campaign.resumed': run(acknowledge),
