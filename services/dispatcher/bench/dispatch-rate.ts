@@ -94,6 +94,8 @@ const store: DispatchStore = {
   loadCampaign: async () => campaign,
   loadTemplates: async () => [stored],
   queuedMessages: async (_, ids) => new Set(ids),
+  trackedMessages: async () => new Set(),
+  saveLinks: async () => undefined,
   markFailed: async () => undefined,
   markCancelled: async () => 0,
 };

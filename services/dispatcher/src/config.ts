@@ -1,5 +1,6 @@
 import { byteSize, duration, kernelConfigSchema, rate, withModeCheck } from '@relais/config';
 import { IpPoolNameSchema } from '@relais/domain';
+import { checkTrackingBase } from '@relais/mail';
 import { z } from 'zod';
 
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/;
@@ -25,6 +26,15 @@ const domainPattern = z
       error: 'expected a domain or *.domain',
     }),
   );
+
+function isTrackingBase(text: string): boolean {
+  try {
+    checkTrackingBase(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** One DKIM key: a PEM string, or the path of a PEM file read once at start. */
 const dkimKey = (defaultSelector: string) =>
@@ -122,6 +132,27 @@ export const dispatcherSettingsSchema = z.object({
   unsubscribeSecret: tokenSecret,
   /** Also offered in List-Unsubscribe as `mailto:` when set. */
   unsubscribeMailto: z.email().optional(),
+  /**
+   * Open and click tracking of campaign mail (never of submitted mail). Without `baseUrl`
+   * nothing is tracked. Which recipients are tracked is the tenant's `tracking_policy` over
+   * the consent ledger's `tracking` purpose (docs/api/analytics.md).
+   */
+  tracking: z
+    .object({
+      /**
+       * `https://host[/prefix]` served by analytics: links become `<base>/c/<token>`, the
+       * pixel `<base>/o/<token>.gif`. http only on a loopback host (embedded mode).
+       */
+      baseUrl: z
+        .url({ protocol: /^https?$/ })
+        .refine(isTrackingBase, {
+          error: 'expected https://host[/prefix] (http only on 127.0.0.1), no query',
+        })
+        .optional(),
+      /** Signs tracking tokens (analytics verifies); the unsubscribe secret when absent. */
+      secret: tokenSecret.optional(),
+    })
+    .prefault({}),
   /** Gmail Feedback-ID SenderId: constant for this sending platform. */
   feedbackSenderId: z
     .string()

@@ -108,6 +108,13 @@ export function mailIdentityOf(settings: DispatcherSettings): MailSetup {
       },
       feedbackSenderId: settings.feedbackSenderId,
       signers: keys.signers,
+      tracking:
+        settings.tracking.baseUrl === undefined
+          ? undefined
+          : {
+              baseUrl: settings.tracking.baseUrl,
+              secret: settings.tracking.secret ?? settings.unsubscribeSecret,
+            },
     },
     dkimPublicKeys: keys.publicKeys,
     generated: keys.generated,

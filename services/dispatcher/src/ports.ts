@@ -1,4 +1,5 @@
 import type { Envelope, TenantId } from '@relais/domain';
+import type { TrackedLink } from '@relais/mail';
 import type { Logger } from '@relais/telemetry';
 import type { CampaignInfo, MailIdentity } from './domain/compose-message';
 import type { CompiledTemplates, StoredTemplate } from './domain/compiled-templates';
@@ -32,6 +33,16 @@ export interface DispatchStore {
   loadTemplates(tenantId: TenantId, ids: readonly string[]): Promise<StoredTemplate[]>;
   /** Those of `messageIds` still in state `queued` (a redelivery skips failed or sent ones). */
   queuedMessages(tenantId: TenantId, messageIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Those of `messageIds` whose recipient may be tracked: the tenant's `tracking_policy`
+   * applied to the contact's current `tracking` consent (the ledger's latest decision).
+   */
+  trackedMessages(tenantId: TenantId, messageIds: readonly string[]): Promise<Set<string>>;
+  /**
+   * Records the targets of a campaign's tracked links (a key already known keeps its row).
+   * Called before the messages are published, so no click can find its link missing.
+   */
+  saveLinks(tenantId: TenantId, campaignId: string, links: readonly TrackedLink[]): Promise<void>;
   /** Moves these messages from `queued` to `failed`, in one statement. */
   markFailed(tenantId: TenantId, failures: readonly FailedRecipient[]): Promise<void>;
   /** Moves still-`queued` messages of a cancelled campaign to `cancelled`. */

@@ -19,6 +19,27 @@ SELECT id
 FROM messages
 WHERE id = ANY($2::uuid[]) AND tenant_id = $1 AND state = 'queued'`;
 
+// The tenant's policy over the contact's current tracking consent (contacts.consents is the
+// ledger's latest state per purpose). Compared as text like segmentation's consent check: a
+// malformed entry reads as "not granted". Submitted messages have no contact: never tracked.
+const TRACKED_MESSAGES = `
+SELECT m.id
+FROM messages m
+JOIN tenants t ON t.id = m.tenant_id
+JOIN contacts c ON c.id = m.contact_id AND c.tenant_id = m.tenant_id
+WHERE m.id = ANY($2::uuid[]) AND m.tenant_id = $1
+  AND CASE t.tracking_policy
+        WHEN 'consent' THEN (c.consents -> 'tracking' ->> 'granted') IS NOT DISTINCT FROM 'true'
+        WHEN 'unless_withdrawn' THEN (c.consents -> 'tracking' ->> 'granted') IS DISTINCT FROM 'false'
+        ELSE false
+      END`;
+
+const SAVE_LINKS = `
+INSERT INTO campaign_links (campaign_id, link_key, tenant_id, url)
+SELECT $2::uuid, link.key, $1::uuid, link.url
+FROM unnest($3::text[], $4::text[]) AS link(key, url)
+ON CONFLICT (campaign_id, link_key) DO NOTHING`;
+
 // Only from `queued`: a row a relay or analytics already moved on is left alone.
 const MARK = `
 UPDATE messages
@@ -76,6 +97,20 @@ export function createSqlDispatchStore(store: Store): DispatchStore {
     async queuedMessages(tenantId, messageIds) {
       const { rows } = await store.query<{ id: string }>(QUEUED_MESSAGES, [tenantId, messageIds]);
       return new Set(rows.map((row) => row.id));
+    },
+    async trackedMessages(tenantId, messageIds) {
+      if (messageIds.length === 0) return new Set();
+      const { rows } = await store.query<{ id: string }>(TRACKED_MESSAGES, [tenantId, messageIds]);
+      return new Set(rows.map((row) => row.id));
+    },
+    async saveLinks(tenantId, campaignId, links) {
+      if (links.length === 0) return;
+      await store.query(SAVE_LINKS, [
+        tenantId,
+        campaignId,
+        links.map((link) => link.key),
+        links.map((link) => link.url),
+      ]);
     },
     async markFailed(tenantId, failures) {
       if (failures.length === 0) return;

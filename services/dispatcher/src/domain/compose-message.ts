@@ -1,10 +1,12 @@
 import { RelaisError, type TenantId } from '@relais/domain';
 import {
+  addTracking,
   buildMessage,
   type BuiltMessage,
   signMessage,
   unsubscribeUrl,
   type DkimSigner,
+  type TrackedLink,
   type UnsubscribeOptions,
 } from '@relais/mail';
 import type { AttributeValue, CompiledTemplate, RenderedMessage } from '@relais/templates';
@@ -30,6 +32,8 @@ export interface MailIdentity {
   feedbackSenderId: string;
   /** Every message carries one signature per signer (RSA-2048 and Ed25519). */
   signers: readonly DkimSigner[];
+  /** Open and click tracking of campaign mail; absent: no message is tracked. */
+  tracking?: { baseUrl: string; secret: string } | undefined;
 }
 
 /** One recipient of a batch, as `dispatch.batch` carries it. */
@@ -44,6 +48,8 @@ export interface ComposedMessage {
   raw: Buffer;
   mailFrom: string;
   rcptTo: string;
+  /** The targets of the tracked links (empty when the message is not tracked). */
+  links: TrackedLink[];
 }
 
 /** What composing one recipient's message gave. */
@@ -68,6 +74,8 @@ export function composeMessage(
   recipient: RecipientInput,
   identity: MailIdentity,
   now: Date,
+  /** The recipient's consent and the tenant's policy allow tracking (see trackingAllowed). */
+  tracked = false,
 ): ComposeOutcome {
   // Transactional mail has no List-Unsubscribe: RFC 8058 one-click is for bulk mail, and a
   // receipt or password reset must not offer to stop them.
@@ -93,6 +101,21 @@ export function composeMessage(
   } catch (error) {
     return failure('render', error);
   }
+  // Only the HTML part is tracked: a plain-text reader sees the URL itself, and an opaque
+  // redirect there reads as phishing. Text clicks are not counted; text links stay direct.
+  let html = rendered.html;
+  let links: TrackedLink[] = [];
+  if (tracked && identity.tracking !== undefined && html !== undefined) {
+    const tracking = addTracking(html, {
+      baseUrl: identity.tracking.baseUrl,
+      messageId: recipient.messageId,
+      secret: identity.tracking.secret,
+      now,
+      keep: unsubscribe === null ? [] : [unsubscribe.baseUrl],
+    });
+    html = tracking.html;
+    links = tracking.links;
+  }
   let built: BuiltMessage;
   try {
     built = buildMessage({
@@ -101,7 +124,7 @@ export function composeMessage(
       to: { address: recipient.email },
       replyTo: campaign.replyTo === null ? undefined : { address: campaign.replyTo },
       subject: rendered.subject,
-      html: rendered.html,
+      html,
       text: rendered.text,
       date: now,
       sendingDomain: identity.sendingDomain,
@@ -123,6 +146,7 @@ export function composeMessage(
       raw: signMessage(built.raw, identity.signers, { now }),
       mailFrom: built.envelopeFrom,
       rcptTo: built.envelopeTo,
+      links,
     },
   };
 }

@@ -1,4 +1,5 @@
 import { createEnvelope, type Envelope } from '@relais/domain';
+import type { TrackedLink } from '@relais/mail';
 import { composeMessage } from '../domain/compose-message';
 import type { TemplateEntry } from '../domain/compiled-templates';
 import { outboundEnvelopeId } from '../domain/envelope-ids';
@@ -67,6 +68,16 @@ export async function onDispatchBatch(
     templates.set(stored.id, ports.templates.get(stored));
   }
 
+  // Tracking is decided per recipient at render time, from the consent ledger's latest state.
+  const tracked =
+    ports.identity.tracking === undefined
+      ? new Set<string>()
+      : await ports.store.trackedMessages(
+          tenantId,
+          recipients.map((recipient) => recipient.messageId),
+        );
+  const links = new Map<string, TrackedLink>();
+
   const now = ports.now();
   const firstAttemptAt = now.toISOString();
   const envelopes: Array<Envelope<'outbound.send'>> = [];
@@ -79,13 +90,21 @@ export async function onDispatchBatch(
       failures.push({ messageId: recipient.messageId, reason });
       continue;
     }
-    const outcome = composeMessage(campaign, template.template, recipient, ports.identity, now);
+    const outcome = composeMessage(
+      campaign,
+      template.template,
+      recipient,
+      ports.identity,
+      now,
+      tracked.has(recipient.messageId),
+    );
     if (!outcome.ok) {
       const reason = outcome.stage === 'render' ? 'render_failed' : 'build_failed';
       failures.push({ messageId: recipient.messageId, reason });
       continue;
     }
     const { message } = outcome;
+    for (const link of message.links) links.set(link.key, link);
     const pool = ports.route(campaign.messageClass, domainOf(message.rcptTo));
     envelopes.push(
       createEnvelope({
@@ -121,6 +140,8 @@ export async function onDispatchBatch(
       'recipients failed to render and were marked failed',
     );
   }
+  // Before the publish: a recipient can click as soon as the relay delivers.
+  await ports.store.saveLinks(tenantId, campaign.id, [...links.values()]);
   if (envelopes.length > 0) await ports.publish(envelopes);
   ports.logger.info(
     {
