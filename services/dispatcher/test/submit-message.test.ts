@@ -59,6 +59,26 @@ describe.each(drivers)('submitMessage on $name', (driver) => {
     ]);
   });
 
+  it('records suppressed addresses and domains as suppressed and publishes only the others', async () => {
+    const tenantId = await seedTenant(store);
+    await store.query(
+      `INSERT INTO suppressions (tenant_id, kind, value, reason) VALUES ($1, 'address', 'ana@example.test', 'hard_bounce'), ($1, 'domain', 'gone.test', 'api')`,
+      [tenantId],
+    );
+    const published: Array<Envelope<'outbound.send'>> = [];
+    const receipt = await submitMessage(
+      submission(tenantId, { recipients: ['ana@example.test', 'bo@example.test', 'cy@gone.test'] }),
+      portsWith(async (envelopes) => void published.push(...envelopes)),
+    );
+    expect(receipt.messages.map((m) => [m.to, m.state])).toEqual([
+      ['ana@example.test', 'suppressed'],
+      ['bo@example.test', 'queued'],
+      ['cy@gone.test', 'suppressed'],
+    ]);
+    expect(published.map((envelope) => envelope.data.rcptTo)).toEqual(['bo@example.test']);
+    expect(await statesOf(tenantId)).toEqual(['suppressed', 'queued', 'suppressed']);
+  });
+
   it('rethrows a failed publish and marks the rows failed when nobody can retry them', async () => {
     const tenantId = await seedTenant(store);
     await expect(submitMessage(submission(tenantId), portsWith(failing))).rejects.toMatchObject({

@@ -9,13 +9,21 @@ WHERE tenant_id = $1 AND idempotency_key = $2
 ORDER BY created_at, email`;
 
 // No campaign, contact or variant: a submitted row is known by its submission (migration
-// 0005). A concurrent request with the same key loses on the unique index and reads the
-// winner's rows afterwards.
+// 0005). A suppressed address or domain (hard bounce, complaint, the API) is recorded
+// `suppressed` and never published, as segmentation does for campaigns. A concurrent request
+// with the same key loses on the unique index and reads the winner's rows afterwards.
 const INSERT = `
-INSERT INTO messages (id, tenant_id, email, domain, state, submission_id, idempotency_key)
-SELECT m.id, $1, m.email, m.domain, 'queued', $2, $3
+INSERT INTO messages (id, tenant_id, email, domain, state, excluded_reason, submission_id,
+                      idempotency_key)
+SELECT m.id, $1::uuid, m.email, m.domain,
+       CASE WHEN sa.value IS NULL AND sd.value IS NULL THEN 'queued' ELSE 'suppressed' END,
+       CASE WHEN sa.value IS NULL AND sd.value IS NULL THEN NULL ELSE 'suppressed' END,
+       $2, $3
 FROM unnest($4::uuid[], $5::text[], $6::text[]) AS m(id, email, domain)
-ON CONFLICT (tenant_id, idempotency_key, email) WHERE idempotency_key IS NOT NULL DO NOTHING`;
+LEFT JOIN suppressions sa ON sa.tenant_id = $1::uuid AND sa.kind = 'address' AND sa.value = m.email
+LEFT JOIN suppressions sd ON sd.tenant_id = $1::uuid AND sd.kind = 'domain' AND sd.value = m.domain
+ON CONFLICT (tenant_id, idempotency_key, email) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id, email, state, submission_id`;
 
 const MARK_FAILED = `
 UPDATE messages
@@ -51,7 +59,7 @@ export function createSqlSubmissionStore(store: Store): SubmissionStore {
           return { submissionId: first.submission_id, rows: earlier.map(toRow), replayed: true };
         }
       }
-      await store.query(INSERT, [
+      const inserted = await store.query<Row>(INSERT, [
         tenantId,
         submissionId,
         key,
@@ -60,12 +68,14 @@ export function createSqlSubmissionStore(store: Store): SubmissionStore {
         recipients.map((recipient) => recipient.email.slice(recipient.email.lastIndexOf('@') + 1)),
       ]);
       if (key === null) {
+        const states = new Map(inserted.rows.map((row) => [row.id, row.state]));
         return {
           submissionId,
+          // In the order given: the caller pairs rows with what it composed for them.
           rows: recipients.map((r) => ({
             messageId: r.messageId,
             email: r.email,
-            state: 'queued',
+            state: states.get(r.messageId) ?? 'queued',
           })),
           replayed: false,
         };

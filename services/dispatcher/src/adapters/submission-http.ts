@@ -23,7 +23,9 @@ export interface SubmissionHttpOptions {
 
 const receiptSchema = z.object({
   submissionId: z.uuid(),
-  messages: z.array(z.object({ id: z.uuid(), to: z.string(), messageIdHeader: z.string() })),
+  messages: z.array(
+    z.object({ id: z.uuid(), to: z.string(), messageIdHeader: z.string(), state: z.string() }),
+  ),
   replayed: z.boolean(),
 });
 

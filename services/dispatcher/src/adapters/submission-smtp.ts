@@ -193,7 +193,9 @@ export function createSubmissionSmtpListener(
       receive(stream, session).then(
         (receipt) => {
           clearTimeout(timer);
-          callback(null, `2.0.0 OK queued as ${receipt.submissionId}`);
+          const suppressed = receipt.messages.filter((m) => m.state === 'suppressed').length;
+          const note = suppressed === 0 ? '' : `; ${suppressed} suppressed recipient(s) not sent`;
+          callback(null, `2.0.0 OK queued as ${receipt.submissionId}${note}`);
         },
         (error: unknown) => {
           clearTimeout(timer);

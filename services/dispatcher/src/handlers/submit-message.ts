@@ -47,7 +47,8 @@ export interface Submission {
 /** What the caller is told once every recipient's message is on the bus. */
 export interface SubmissionReceipt {
   submissionId: string;
-  messages: Array<{ id: string; to: string; messageIdHeader: string }>;
+  /** `state` is `queued` (published), or `suppressed` (the address or domain is suppressed). */
+  messages: Array<{ id: string; to: string; messageIdHeader: string; state: string }>;
   /** True when the idempotency key named an earlier submission: nothing new was recorded. */
   replayed: boolean;
 }
@@ -103,17 +104,21 @@ export async function submitMessage(
     idempotencyKey: submission.idempotencyKey,
     recipients: rows,
   });
+  // The stored rows carry their states (suppressed ones are not sent); a replay's also their
+  // own ids, which the copies must be built for.
+  rows = recorded.rows;
   if (recorded.submissionId !== submissionId) {
-    ({ submissionId, rows } = recorded);
+    submissionId = recorded.submissionId;
     composed = compose(submissionId, rows);
   }
 
   const firstAttemptAt = now.toISOString();
   const envelopes: Array<Envelope<'outbound.send'>> = [];
-  for (const [index, row] of rows.entries()) {
-    // A replayed submission's rows that moved on (sent, bounced) are not sent again.
+  for (const row of rows) {
+    // Suppressed rows, and a replayed submission's rows that moved on (sent, bounced), are
+    // not sent.
     if (row.state !== 'queued') continue;
-    const message = composed[index]!;
+    const message = composed.get(row.messageId)!;
     envelopes.push(
       createEnvelope({
         id: outboundEnvelopeId(row.messageId, FIRST_ATTEMPT),
@@ -165,10 +170,11 @@ export async function submitMessage(
   );
   return {
     submissionId,
-    messages: rows.map((row, index) => ({
+    messages: rows.map((row) => ({
       id: row.messageId,
       to: row.email,
-      messageIdHeader: composed[index]!.messageIdHeader,
+      messageIdHeader: composed.get(row.messageId)!.messageIdHeader,
+      state: row.state,
     })),
     replayed: recorded.replayed,
   };
@@ -183,7 +189,7 @@ function composer(
   ports: SubmissionPorts,
   feedbackId: FeedbackId,
   now: Date,
-): (submissionId: string, rows: readonly SubmittedRow[]) => Composed[] {
+): (submissionId: string, rows: readonly SubmittedRow[]) => Map<string, Composed> {
   const { identity } = ports;
   const sign = (raw: Buffer) => signMessage(raw, identity.signers, { now });
   if (content.kind === 'raw') {
@@ -196,29 +202,31 @@ function composer(
         date: now,
       });
       const signed = { raw: sign(prepared.raw), messageIdHeader: prepared.messageIdHeader };
-      return rows.map(() => signed);
+      return new Map(rows.map((row) => [row.messageId, signed]));
     };
   }
   return (_submissionId, rows) =>
-    rows.map((row) => {
-      const built = buildMessage({
-        messageId: row.messageId,
-        from: content.from,
-        to: { address: row.email },
-        replyTo: content.replyTo,
-        subject: content.subject,
-        html: content.html,
-        text: content.text,
-        date: now,
-        sendingDomain: identity.sendingDomain,
-        bounce: identity.bounce,
-        // Transactional: no List-Unsubscribe (a receipt must not offer to stop receipts).
-        unsubscribe: null,
-        feedbackId,
-        headers: content.headers,
-      });
-      return { raw: sign(built.raw), messageIdHeader: built.messageIdHeader };
-    });
+    new Map(
+      rows.map((row) => {
+        const built = buildMessage({
+          messageId: row.messageId,
+          from: content.from,
+          to: { address: row.email },
+          replyTo: content.replyTo,
+          subject: content.subject,
+          html: content.html,
+          text: content.text,
+          date: now,
+          sendingDomain: identity.sendingDomain,
+          bounce: identity.bounce,
+          // Transactional: no List-Unsubscribe (a receipt must not offer to stop receipts).
+          unsubscribe: null,
+          feedbackId,
+          headers: content.headers,
+        });
+        return [row.messageId, { raw: sign(built.raw), messageIdHeader: built.messageIdHeader }];
+      }),
+    );
 }
 
 /** Each address checked and normalized, duplicates dropped, the count limited. */
