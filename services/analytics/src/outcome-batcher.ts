@@ -1,4 +1,5 @@
 import type { AnalyticsStore, OutcomeEvent, OutcomeRecorder, RecordResult } from './ports';
+import type { KpiEvent, KpiStore } from './kpi/ports';
 
 /** The micro-batcher delivery handlers hand their events to. */
 export interface OutcomeBatcher extends OutcomeRecorder {
@@ -6,29 +7,34 @@ export interface OutcomeBatcher extends OutcomeRecorder {
   close(): Promise<void>;
 }
 
-interface Waiting {
-  event: OutcomeEvent;
-  resolve(result: RecordResult): void;
+interface Waiting<E, R> {
+  event: E;
+  resolve(result: R): void;
   reject(error: unknown): void;
 }
 
+/** A micro-batcher of events of type E, each resolving with its own result R. */
+export interface MicroBatcher<E, R> {
+  record(event: E): Promise<R>;
+  /** Flushes what is waiting now (no timer left behind) and waits for the running flush. */
+  close(): Promise<void>;
+}
+
 /**
- * Groups the delivery events of concurrent handlers into one transaction each
- * (`recordOutcomes`): a flush starts on the next `setImmediate` after the first event, so
- * everything delivered in the same tick joins it, and the events that arrive while it runs
- * form the next batch (at most `batchSize` each). One flush runs at a time, which keeps a
- * message's events in arrival order across batches. When a transaction fails, every
- * handler of its batch rejects with the error: the bus retries them, and since nothing
- * committed, their envelopes are claimed again.
+ * Groups the events of concurrent handlers into one `flush` (one transaction) each: a flush
+ * starts on the next `setImmediate` after the first event, so everything delivered in the
+ * same tick joins it, and the events that arrive while it runs form the next batch (at most
+ * `batchSize` each). One flush runs at a time, which keeps a message's events in arrival
+ * order across batches. When a flush fails, every handler of its batch rejects with the
+ * error: the bus retries them, and since nothing committed, their envelopes are claimed
+ * again. `flush` returns one result per event, in order.
  */
-export function createOutcomeBatcher(options: {
-  store: AnalyticsStore;
-  /** The `inbox` consumer the envelope ids are claimed for. */
-  consumer: string;
+export function createMicroBatcher<E, R>(options: {
+  flush: (events: readonly E[]) => Promise<readonly R[]>;
   batchSize: number;
-}): OutcomeBatcher {
-  const { store, consumer, batchSize } = options;
-  const waiting: Waiting[] = [];
+}): MicroBatcher<E, R> {
+  const { flush, batchSize } = options;
+  const waiting: Waiting<E, R>[] = [];
   let scheduled: NodeJS.Immediate | undefined;
   let busy = false;
   let running: Promise<void> = Promise.resolve();
@@ -37,10 +43,7 @@ export function createOutcomeBatcher(options: {
     while (waiting.length > 0) {
       const batch = waiting.splice(0, batchSize);
       try {
-        const results = await store.recordOutcomes(
-          consumer,
-          batch.map((entry) => entry.event),
-        );
+        const results = await flush(batch.map((entry) => entry.event));
         batch.forEach((entry, index) => entry.resolve(results[index]!));
       } catch (error) {
         for (const entry of batch) entry.reject(error);
@@ -59,7 +62,7 @@ export function createOutcomeBatcher(options: {
 
   return {
     record(event) {
-      return new Promise<RecordResult>((resolve, reject) => {
+      return new Promise<R>((resolve, reject) => {
         waiting.push({ event, resolve, reject });
         if (!busy && scheduled === undefined) scheduled = setImmediate(start);
       });
@@ -72,4 +75,35 @@ export function createOutcomeBatcher(options: {
       await running;
     },
   };
+}
+
+/**
+ * The micro-batcher of delivery events: each batch is one `recordOutcomes` transaction
+ * (see `createMicroBatcher` for the grouping, ordering and failure semantics).
+ */
+export function createOutcomeBatcher(options: {
+  store: AnalyticsStore;
+  /** The `inbox` consumer the envelope ids are claimed for. */
+  consumer: string;
+  batchSize: number;
+}): OutcomeBatcher {
+  const { store, consumer, batchSize } = options;
+  return createMicroBatcher<OutcomeEvent, RecordResult>({
+    flush: (events) => store.recordOutcomes(consumer, events),
+    batchSize,
+  });
+}
+
+/** The micro-batcher of the events the KPIs claim themselves (engagement, complaints). */
+export function createKpiBatcher(options: {
+  store: KpiStore;
+  /** The `inbox` consumer the envelope ids are claimed for (not the outcomes' one). */
+  consumer: string;
+  batchSize: number;
+}): MicroBatcher<KpiEvent, boolean> {
+  const { store, consumer, batchSize } = options;
+  return createMicroBatcher<KpiEvent, boolean>({
+    flush: (events) => store.recordEvents(consumer, events),
+    batchSize,
+  });
 }

@@ -2,6 +2,8 @@ import type { CampaignId, EnvelopeId, MessageId, TenantId } from '@relais/domain
 import type { Logger } from '@relais/telemetry';
 import type { Outcome } from './domain/outcomes';
 import type { CampaignFigures } from './domain/stats';
+import type { KpiCount } from './kpi/metrics';
+import type { KpiFact } from './kpi/ports';
 
 /** What recording one delivery outcome did. */
 export type RecordResult =
@@ -25,6 +27,11 @@ export interface OutcomeEvent {
   outcome: Outcome;
   /** The `campaign_counters` shard its increments go to. */
   shard: number;
+  /**
+   * What the event adds to its KPI slice; `onTransition` counts only when the message moved.
+   * Absent: the event counts toward no KPI.
+   */
+  kpi?: { fact: KpiFact; onTransition: readonly KpiCount[] };
 }
 
 /** Where a handler hands its delivery event; resolves once the event is committed. */

@@ -3,6 +3,7 @@ import { enqueueOutbox, type Queryable, type Store } from '@relais/store';
 import { campaignFigures } from '../domain/stats';
 import type { Counter } from '../domain/outcomes';
 import type { AnalyticsStore, CompletedCampaign, OutcomeEvent, RecordResult } from '../ports';
+import { outcomeKpiFacts, recordKpiFacts } from './sql-kpi-store';
 
 // Set-based statements: a batch of events costs the same few round trips as one event.
 // Arrays travel as one parameter each and are unnested side by side (same length).
@@ -232,6 +233,8 @@ export function createSqlAnalyticsStore(store: Store): AnalyticsStore {
           live.map((index) => events[index]!),
         );
         live.forEach((index, i) => (results[index] = applied[i]));
+        // The KPI slices move in the same transaction: a redelivery counts nothing twice.
+        await recordKpiFacts(tx, outcomeKpiFacts(events, live, applied));
         return results as RecordResult[];
       });
     },

@@ -1,5 +1,6 @@
 import type { Envelope } from '@relais/domain';
 import { counterShard, outcomeOf, type DeliveryEvent } from '../domain/outcomes';
+import { kpiRuleOf } from '../kpi/metrics';
 import type { AnalyticsLogEvent } from '../log-events';
 import type { AnalyticsPorts } from '../ports';
 
@@ -11,16 +12,32 @@ import type { AnalyticsPorts } from '../ports';
  * knows is worth one line.
  */
 export async function recordOutcome(
-  envelope: Pick<Envelope, 'id' | 'tenantId'>,
+  envelope: Pick<Envelope, 'id' | 'tenantId' | 'occurredAt'>,
   event: DeliveryEvent,
   ports: AnalyticsPorts,
 ): Promise<void> {
   const outcome = outcomeOf(event);
+  const shard = counterShard(outcome.messageId, ports.counterShards);
+  const rule = kpiRuleOf(event.type, event.data);
   const result = await ports.outcomes.record({
     envelopeId: envelope.id,
     tenantId: envelope.tenantId,
     outcome,
-    shard: counterShard(outcome.messageId, ports.counterShards),
+    shard,
+    ...(rule && {
+      kpi: {
+        fact: {
+          tenantId: envelope.tenantId,
+          messageId: rule.messageId,
+          occurredAt: new Date(envelope.occurredAt),
+          shard,
+          always: rule.always,
+          once: rule.once,
+          ...(rule.route && { route: rule.route }),
+        },
+        onTransition: rule.onTransition,
+      },
+    }),
   });
   if (result.kind === 'unknown') {
     ports.logger.info(
