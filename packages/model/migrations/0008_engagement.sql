@@ -41,6 +41,9 @@ CREATE TABLE engagement_events (
   occurred_at timestamptz NOT NULL,
   PRIMARY KEY (message_id, id)
 );
+-- A campaign's engagement figures count its events by kind.
+CREATE INDEX engagement_events_campaign ON engagement_events (campaign_id, kind)
+  WHERE campaign_id IS NOT NULL;
 
 -- The unique counts live on the message: the first open/click (any) and the first human
 -- one. Set once under a `IS NULL` guard, so a replay is recorded above but counted once.

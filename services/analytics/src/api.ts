@@ -3,6 +3,12 @@ import { buildOpenApi, buildRouter, type ApiInfo, type Route } from '@relais/htt
 import type { Store } from '@relais/store';
 import type { Logger } from '@relais/telemetry';
 import { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
+import { createSqlEngagementStore } from './adapters/sql-engagement-store';
+import {
+  DEFAULT_ATTRIBUTION_WINDOW_MS,
+  getCampaignEngagement,
+  postConversion,
+} from './handlers/conversions';
 import { getCampaignStats } from './handlers/get-campaign-stats';
 import type { AnalyticsLogEvent } from './log-events';
 
@@ -15,8 +21,13 @@ export const ANALYTICS_API_INFO: ApiInfo = {
 };
 
 /** The analytics route table (paths below `/v1`). */
-export function analyticsRoutes(deps: { store: Store }): Route[] {
-  return [getCampaignStats(createSqlAnalyticsStore(deps.store))];
+export function analyticsRoutes(deps: { store: Store; attributionWindowMs?: number }): Route[] {
+  const engagement = createSqlEngagementStore(deps.store);
+  return [
+    getCampaignStats(createSqlAnalyticsStore(deps.store)),
+    getCampaignEngagement(engagement),
+    postConversion(engagement, deps.attributionWindowMs ?? DEFAULT_ATTRIBUTION_WINDOW_MS),
+  ];
 }
 
 /** The OpenAPI 3 document of the analytics routes. */
@@ -34,7 +45,11 @@ export function analyticsOpenApi(): Record<string, unknown> {
  * API in `relais up`, so it lets paths it does not know through (no catch-all 404) and must
  * be mounted before the campaign router, whose catch-all would otherwise answer first.
  */
-export function analyticsApi(deps: { store: Store; logger: Logger }): Router {
+export function analyticsApi(deps: {
+  store: Store;
+  logger: Logger;
+  attributionWindowMs?: number;
+}): Router {
   return buildRouter(analyticsRoutes(deps), deps, {
     requestFailedAction: 'analytics.request.failed' satisfies AnalyticsLogEvent,
     notFound: false,

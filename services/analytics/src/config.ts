@@ -38,6 +38,30 @@ export const analyticsSettingsSchema = z.object({
     .min(32, { error: 'expected at least 32 characters (the dispatcher’s unsubscribe secret)' })
     .optional(),
   unsubscribePreviousSecrets: z.array(z.string().min(32)).default([]),
+  /** Open pixel and click redirect (`/o/<token>.gif`, `/c/<token>`); see docs/api/analytics.md. */
+  tracking: z
+    .object({
+      /**
+       * The dispatcher's tracking secret (`DISPATCHER__TRACKING__SECRET`, itself the
+       * unsubscribe secret by default); absent: `unsubscribeSecret`. Without either the
+       * routes are not served. `previousSecrets` verify links of older mail.
+       */
+      secret: z.string().min(32).optional(),
+      previousSecrets: z.array(z.string().min(32)).default([]),
+      /** Older links answer 404 (clicks) or are not recorded (opens). */
+      linkLifetime: duration().prefault('400d'),
+      /** An open sooner than this after delivery is a machine's (a scanner's prefetch). */
+      machineOpenWindow: duration().prefault('2s'),
+      /** A click sooner than this after delivery is a machine's. */
+      machineClickWindow: duration().prefault('5s'),
+      /** Every link of a message clicked within this window is a scanner walking them. */
+      clickBurstWindow: duration().prefault('10s'),
+      /** CIDRs of load balancers whose X-Forwarded-For names the client; none by default. */
+      trustedProxies: z.array(z.string().regex(/^[0-9a-fA-F:.]+(\/\d{1,3})?$/)).default([]),
+      /** How long after a human open or click a contact's conversion is credited to it. */
+      attributionWindow: duration().prefault('7d'),
+    })
+    .prefault({}),
 });
 
 /** The parsed settings `startAnalytics` takes (with the platform's namespace). */

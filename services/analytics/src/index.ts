@@ -4,6 +4,7 @@ import type { Platform } from '@relais/platform';
 import { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
 import { createSqlUnsubscribeStore } from './adapters/sql-unsubscribe-store';
 import { oneClickUnsubscribe } from './handlers/one-click-unsubscribe';
+import { startTracking } from './tracking';
 import { analyticsApi } from './api';
 import type { AnalyticsSettings } from './config';
 import { acknowledge } from './handlers/acknowledge';
@@ -26,6 +27,16 @@ export { ANALYTICS_API_INFO, analyticsApi, analyticsOpenApi, analyticsRoutes } f
 export { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
 export { createSqlUnsubscribeStore } from './adapters/sql-unsubscribe-store';
 export { oneClickUnsubscribe, type UnsubscribeDeps } from './handlers/one-click-unsubscribe';
+export { createSqlEngagementStore } from './adapters/sql-engagement-store';
+export { trackingRoutes, type TrackingDeps } from './handlers/tracking-routes';
+export {
+  KNOWN_AGENTS,
+  classifyClick,
+  classifyOpen,
+  type EngagementReason,
+  type EngagementVerdict,
+} from './domain/machine-detection';
+export type * from './engagement-ports';
 export { createOutcomeBatcher, type OutcomeBatcher } from './outcome-batcher';
 export { campaignStatsView } from './handlers/get-campaign-stats';
 export {
@@ -68,7 +79,15 @@ export async function startAnalytics(
 ): Promise<void> {
   const { runtime, logger } = platform;
   const store = createSqlAnalyticsStore(platform.store);
-  runtime.app.use('/v1', analyticsApi({ store: platform.store, logger }));
+  runtime.app.use(
+    '/v1',
+    analyticsApi({
+      store: platform.store,
+      logger,
+      attributionWindowMs: settings.tracking.attributionWindow,
+    }),
+  );
+  startTracking(platform, settings);
   if (settings.unsubscribeSecret !== undefined) {
     runtime.app.use(
       oneClickUnsubscribe({

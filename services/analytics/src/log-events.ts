@@ -11,6 +11,10 @@ export const ANALYTICS_LOG_EVENTS = {
   'analytics.request.failed': 'A stats API request failed with a 5xx status.',
   'analytics.unsubscribe_refused':
     'A one-click unsubscribe POST carried a token relais did not sign (forged or edited); nothing changed.',
+  'analytics.tracking_link_refused':
+    'A click URL carried a token relais did not sign, an open token, or an expired one: 404 page, no redirect.',
+  'analytics.engagement_record_failed':
+    'An open or click could not be recorded; the pixel or redirect was still served.',
 } as const;
 
 /** One of the codes above. */
