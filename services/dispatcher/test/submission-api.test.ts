@@ -82,6 +82,24 @@ describe.each(kernels)('HTTP and gRPC submission on the $name platform', (kernel
     ]);
   });
 
+  it('POST /v1/messages also takes the key from an Idempotency-Key header', async () => {
+    const { key } = await tenantWithKey(rig.platform.store);
+    const body = { from: 'shop@sender.test', to: ['a@example.test'], subject: 's', text: 't' };
+    const send = () =>
+      fetch(`http://127.0.0.1:${rig.httpPort}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${key}`,
+          'idempotency-key': 'reset-1',
+        },
+        body: JSON.stringify(body),
+      }).then(async (response) => (await response.json()) as any);
+    const first = await send();
+    const again = await send();
+    expect(again).toEqual({ ...first, replayed: true });
+  });
+
   it('POST /v1/messages takes a whole message in raw', async () => {
     const { tenantId, key } = await tenantWithKey(rig.platform.store);
     const response = await post(key, {

@@ -59,11 +59,19 @@ export function createSubmissionHttpListener(options: SubmissionHttpOptions) {
     body: submissionRequestSchema,
     response: receiptSchema,
     status: 202,
-    handler: async ({ scope, body, res }) => {
+    handler: async ({ scope, body, req, res }) => {
       takeToken(options.limiter, scope.apiKeyId, (seconds) =>
         res.set('Retry-After', String(seconds)),
       );
-      return options.submit(submissionOf(scope.tenantId, 'http', body));
+      // The conventional header works too; the body field wins when both are given.
+      const header = req.get('idempotency-key');
+      const idempotencyKey = body.idempotencyKey ?? (header === '' ? undefined : header);
+      if (idempotencyKey !== undefined && idempotencyKey.length > 200) {
+        throw new RelaisError('VALIDATION_FAILED', 'Idempotency-Key is at most 200 characters', {
+          details: { parameter: 'Idempotency-Key' },
+        });
+      }
+      return options.submit(submissionOf(scope.tenantId, 'http', { ...body, idempotencyKey }));
     },
   });
   const app = express();
