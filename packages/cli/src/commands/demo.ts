@@ -19,6 +19,14 @@ const PROVIDER_SHARES: readonly (readonly [string, number])[] = [
 /** States after which nothing more happens to a recipient. */
 const IN_FLIGHT = ['pending', 'queued', 'sent', 'deferred'] as const;
 
+/** The relay's retry delays in a demo, by deferral class (each list's last entry repeats). */
+const DEMO_DEFERRAL_DELAYS: Readonly<Record<string, string>> = {
+  RELAY__DEFERRAL_DELAYS__GREYLISTING: '1s,5s',
+  RELAY__DEFERRAL_DELAYS__OTHER: '1s,5s,30s',
+  RELAY__DEFERRAL_DELAYS__NO_CONNECTION: '1s,5s,30s',
+  RELAY__DEFERRAL_DELAYS__MAILBOX_FULL: '30s',
+};
+
 /** The demo's result; `--json` prints it as the last line of stdout. */
 export interface DemoSummary {
   recipients: number;
@@ -89,6 +97,15 @@ export async function demo(argv: readonly string[]): Promise<void> {
     // 15-30 messages/s; they admit 20 connections per client, so use them.
     RELAY__MAX_CONNECTIONS_PER_DESTINATION:
       process.env['RELAY__MAX_CONNECTIONS_PER_DESTINATION'] ?? '20',
+    // A demo compresses time: its providers greylist for half a second and fail at random
+    // only for the moment, so the real schedules (minutes to hours, RFC 5321 §4.5.4.1) would
+    // only make the campaign wait. Every deferral path still runs, just seconds apart.
+    ...Object.fromEntries(
+      Object.entries(DEMO_DEFERRAL_DELAYS).map(([name, value]) => [
+        name,
+        process.env[name] ?? value,
+      ]),
+    ),
   };
   const say = (line: string) => process.stderr.write(`${line}\n`);
   await runMain(
