@@ -108,7 +108,7 @@ export const relaySettingsSchema = z.object({
   /** Recipient domains (`bank.example`, `*.bank.example`) only ever sent to over STARTTLS. */
   tlsRequiredDomains: z.array(domainPattern).default([]),
   /** Messages of one (pool × site) held in memory waiting for their turn. */
-  readyQueueMax: z.number().int().min(0).max(1000).default(16),
+  readyQueueMax: z.number().int().min(0).max(1000).default(32),
   /** A message whose site cannot take it within this long goes back to the bus instead. */
   maxReadyWait: duration().prefault('1s'),
   /** A message first tried longer ago than this expires (4.4.7) instead of being retried. */

@@ -26,6 +26,12 @@ const harness = await startHarness({
     maxConnectionsPerDestination: connections,
     maxMessagesPerConnection: 10_000,
     prefetch,
+    // One site takes everything here: let it hold the whole prefetch instead of postponing.
+    readyQueueMax: prefetch,
+    // Raw throughput, not shaping: the simulated provider's site is never paced.
+    providerProfiles: [
+      { name: 'default', initialRatePerSecond: 1_000_000, maxRatePerSecond: 1_000_000 },
+    ],
   }),
 });
 const envelopes = Array.from({ length: total }, (_, i) => outboundSend(`u${i}@fast.test`));

@@ -40,6 +40,8 @@ interface Entry {
   savedVersion: number;
   /** Messages of this site postponed and not yet back for a slot. */
   circulating: number;
+  /** Moving average of a send's duration: how fast a connection-bound queue drains. */
+  sendMs: number;
 }
 
 const MAX_TRACKED_POSTPONEMENTS = 100_000;
@@ -88,7 +90,7 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
     }
     postponements.set(messageKey, { count: count + 1, entry });
     entry.circulating += 1;
-    const backlogMs = (entry.circulating / entry.state.ratePerSecond) * 500;
+    const backlogMs = (entry.circulating / drainPerSecond(entry)) * 500;
     const doubled = waitMs * 2 ** Math.min(count, MAX_POSTPONEMENT_DOUBLINGS);
     // Jittered here, once: postponed messages of one burst must not all come back together.
     return Math.max(waitMs, Math.min(doubled, backlogMs)) * (0.5 + random());
@@ -118,11 +120,28 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
         version: learned === undefined ? 0 : 1,
         savedVersion: 0,
         circulating: 0,
+        sendMs: 0,
       };
       entries.set(key, entry);
     }
     return entry;
   };
+
+  // Messages per second the site really takes now: its rate, or fewer when its connections
+  // are the bottleneck (each busy for about one average send).
+  const drainPerSecond = (entry: Entry): number => {
+    const connections = Math.max(1, Math.floor(entry.state.concurrency));
+    const byConnections = entry.sendMs > 0 ? (connections * 1000) / entry.sendMs : Infinity;
+    return Math.min(entry.state.ratePerSecond, byConnections);
+  };
+
+  // When one more message would get its turn: after the bucket allows it and after the
+  // messages waiting ahead of it have drained.
+  const expectedWaitMs = (entry: Entry, queued: number): number =>
+    Math.max(
+      projectedWaitMs(entry.state, queued, now(), tuning),
+      (queued / drainPerSecond(entry)) * 1000,
+    );
 
   const tryStart = (entry: Entry): boolean => {
     if (entry.inFlight >= Math.floor(entry.state.concurrency)) return false;
@@ -155,12 +174,15 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
 
   const slotOf = (entry: Entry): SendSlot => {
     let released = false;
+    const startedMs = now();
     return {
       kind: 'granted',
       release(feedback: ThrottleFeedback) {
         if (released) return;
         released = true;
         entry.inFlight -= 1;
+        const tookMs = now() - startedMs;
+        entry.sendMs = entry.sendMs === 0 ? tookMs : entry.sendMs * 0.9 + tookMs * 0.1;
         const next = recordFeedback(entry.state, entry.limits, feedback, now(), tuning);
         if (next !== entry.state) entry.version += 1;
         entry.state = next;
@@ -174,11 +196,16 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
       const entry = entryFor(pool, site);
       if (closed) return { kind: 'postponed', retryAfterMs: 0 };
       if (entry.waiters.length === 0 && tryStart(entry)) return granted(messageKey, entry);
-      const queued = entry.waiters.length + 1;
-      const waitMs = projectedWaitMs(entry.state, queued, now(), tuning);
+      const waitMs = projectedWaitMs(entry.state, entry.waiters.length + 1, now(), tuning);
+      // A site over its rate is postponed by time; a slow one (connections busy) by count.
       if (entry.waiters.length >= options.readyQueueMax || waitMs > options.maxReadyWaitMs) {
         postponed += 1;
-        return { kind: 'postponed', retryAfterMs: postponementMs(messageKey, entry, waitMs) };
+        const retryAfterMs = postponementMs(
+          messageKey,
+          entry,
+          expectedWaitMs(entry, entry.waiters.length + 1),
+        );
+        return { kind: 'postponed', retryAfterMs };
       }
       const slot = new Promise<SlotRequest>((resolve) => entry.waiters.push(resolve));
       pump(entry);
@@ -187,9 +214,7 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
     },
     waitMs(pool, site) {
       const entry = entries.get(throttleKey(pool, site.name));
-      return entry === undefined
-        ? 0
-        : projectedWaitMs(entry.state, entry.waiters.length + 1, now(), tuning);
+      return entry === undefined ? 0 : expectedWaitMs(entry, entry.waiters.length + 1);
     },
     snapshot(onlyChanged) {
       const out: ThrottleSnapshot[] = [];

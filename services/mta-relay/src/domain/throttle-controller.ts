@@ -94,11 +94,14 @@ export interface ThrottleState {
   history: readonly ThrottleHistoryEntry[];
 }
 
-/** A fresh state at the profile's initial rate, half its connections. */
+/**
+ * A fresh state at the profile's initial rate and all its connections: the profile's
+ * connection count is already the polite figure, and pushback cuts it.
+ */
 export function initialThrottleState(limits: ThrottleLimits, nowMs: number): ThrottleState {
   return {
     ratePerSecond: limits.initialRatePerSecond,
-    concurrency: Math.max(1, Math.ceil(limits.maxConnections / 2)),
+    concurrency: Math.max(1, limits.maxConnections),
     backoffUntilMs: 0,
     slowStart: true,
     consecutiveCuts: 0,
