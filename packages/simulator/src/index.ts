@@ -1,4 +1,5 @@
 export * from './dkim';
+export * from './engagement';
 export * from './feedback';
 export * from './policy';
 export * from './profile';

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { RelaisError } from '@relais/domain';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { EngagementProfileSchema } from './engagement';
 
 const rate = z.number().min(0).max(1);
 
@@ -75,6 +76,8 @@ export const ProviderProfileSchema = z.object({
       userAgent: z.string().min(1).default('relais-simulator/1.0'),
     })
     .default({ address: null, userAgent: 'relais-simulator/1.0' }),
+  /** Opens and clicks of delivered mail through its real tracking URLs (none by default). */
+  engagement: EngagementProfileSchema.prefault({}),
 });
 
 /** A validated provider profile with every default filled in. */

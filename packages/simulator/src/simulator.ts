@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RelaisError } from '@relais/domain';
 import type { Logger } from '@relais/telemetry';
 import { createDkimKeyStore, type DkimCheck, type DnsResolver } from './dkim';
+import { createEngagementScheduler, type EngagementSummary } from './engagement';
 import { classifyFeedback, createSmtpMailSender, type MailSender } from './feedback';
 import { ProviderPolicy } from './policy';
 import {
@@ -60,6 +61,11 @@ export interface SimulatorOptions {
   returnPath?: { host: string; port: number };
   /** Replaces the SMTP sender built from `returnPath` (tests, in-process delivery). */
   mailSender?: MailSender;
+  /**
+   * Hosts simulated recipients may fetch tracking URLs from; default loopback only, so a
+   * simulated open never leaves the machine.
+   */
+  engagementHosts?: readonly string[];
 }
 
 /** A later bounce or complaint about one recipient of an accepted message. */
@@ -133,6 +139,10 @@ export interface Simulator {
   feedbackReports(): FeedbackReport[];
   /** Bounces and complaints scheduled but not yet generated. */
   pendingFeedback(): number;
+  /** Opens and clicks performed so far through the tracking URLs. */
+  engagement(): EngagementSummary;
+  /** Opens and clicks scheduled or running. */
+  pendingEngagement(): number;
   /** Calls `listener` for every event until the returned function is called. */
   subscribe(listener: (event: SimulatorEvent) => void): () => void;
   /** Resolves once `count` messages in total have been accepted since start. */
@@ -205,8 +215,24 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     acceptedTotal += 1;
     emit({ type: 'message.accepted', message });
     scheduleFeedback(message);
+    const profile = profiles.find((candidate) => candidate.name === message.provider);
+    if (profile !== undefined && !stopping) engagement.schedule(profile, seed, message);
     return id;
   };
+
+  const engagementRandoms = new Map<string, Random>();
+  const engagement = createEngagementScheduler({
+    logger,
+    allowedHosts: options.engagementHosts ?? ['127.0.0.1', 'localhost', '[::1]'],
+    random: (provider) => {
+      let random = engagementRandoms.get(provider);
+      if (random === undefined) {
+        random = options.random ?? seededRandom(deriveSeed(seed, `${provider}/engagement`));
+        engagementRandoms.set(provider, random);
+      }
+      return random;
+    },
+  });
 
   const feedbackRandoms = new Map<string, Random>();
   const drawDelay = (profile: ProviderProfile, delay: ProviderProfile['latencyMs']): number => {
@@ -364,6 +390,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     messages: () => [...record],
     feedbackReports: () => [...reports],
     pendingFeedback: () => timers.size,
+    engagement: () => engagement.summary(),
+    pendingEngagement: () => engagement.pending(),
     subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -397,6 +425,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
       closing ??= closeAll().then(async () => {
+        await engagement.close(options.closeTimeoutMs ?? 1_000);
         if (inFlight.size > 0) {
           let bound: NodeJS.Timeout | undefined;
           await Promise.race([
