@@ -21,7 +21,7 @@ import {
   type TestSchema,
   type TestVhost,
 } from '@relais/testing';
-import { seedDemoCampaign } from '../src/commands/demo';
+import { DEMO_DEFERRAL_DELAYS, seedDemoCampaign } from '../src/commands/demo';
 import { SERVICE_NAMES, type ServiceName } from '../src/commands/services';
 import { testIdentity } from './identity';
 
@@ -110,6 +110,8 @@ describe.runIf(rabbit.available && postgres.available)(
         ),
         RELAY__MX_LOOKUP: 'false',
         RELAY__MAX_CONNECTIONS_PER_DESTINATION: '20',
+        // The demo providers greylist for half a second: retry on the demo's time scale.
+        ...DEMO_DEFERRAL_DELAYS,
       };
       // One at a time: each applies the migrations and declares the topology at start.
       for (const name of SERVICE_NAMES) {

@@ -20,7 +20,7 @@ const PROVIDER_SHARES: readonly (readonly [string, number])[] = [
 const IN_FLIGHT = ['pending', 'queued', 'sent', 'deferred'] as const;
 
 /** The relay's retry delays in a demo, by deferral class (each list's last entry repeats). */
-const DEMO_DEFERRAL_DELAYS: Readonly<Record<string, string>> = {
+export const DEMO_DEFERRAL_DELAYS: Readonly<Record<string, string>> = {
   RELAY__DEFERRAL_DELAYS__GREYLISTING: '1s,5s',
   RELAY__DEFERRAL_DELAYS__OTHER: '1s,5s,30s',
   RELAY__DEFERRAL_DELAYS__NO_CONNECTION: '1s,5s,30s',
