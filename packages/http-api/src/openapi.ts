@@ -76,6 +76,9 @@ const errorSchema = {
   },
 };
 
+const describe = ({ mediaType, description }: { mediaType: string; description: string }) =>
+  `\`${mediaType}\`: ${description}`;
+
 /** What the document says about the API as a whole. */
 export interface ApiInfo {
   title: string;
@@ -99,11 +102,17 @@ export function buildOpenApi(routes: readonly Route[], info: ApiInfo): JsonObjec
           status === '204'
             ? { description: 'Done; no body.' }
             : {
-                description: 'Success.',
+                description: ['Success.', ...(route.alsoProduces ?? []).map(describe)].join(' '),
                 content: {
                   'application/json': {
                     schema: route.response ? schemaOf(route.response, 'output') : {},
                   },
+                  ...Object.fromEntries(
+                    (route.alsoProduces ?? []).map(({ mediaType }) => [
+                      mediaType,
+                      { schema: { type: 'string' } },
+                    ]),
+                  ),
                 },
               },
         default: {

@@ -42,6 +42,11 @@ export interface Route<
   /** The body is a stream the handler reads itself (imports); documented by media type. */
   rawBody?: { mediaTypes: string[]; description: string };
   response?: z.ZodType;
+  /**
+   * Other representations of the response the handler writes itself when the request asks
+   * for them (content negotiation, e.g. `text/csv`); documented beside the JSON one.
+   */
+  alsoProduces?: { mediaType: string; description: string }[];
   /** Success status; 200 unless set. 204 sends no body. */
   status?: number;
   /** Public routes skip API key authentication. */

@@ -10,6 +10,8 @@ import {
   postConversion,
 } from './handlers/conversions';
 import { getCampaignStats } from './handlers/get-campaign-stats';
+import { kpiRoutes } from './handlers/get-kpis';
+import { createSqlKpiStore } from './adapters/sql-kpi-store';
 import type { AnalyticsLogEvent } from './log-events';
 
 /** How the OpenAPI document introduces the analytics API. */
@@ -27,6 +29,7 @@ export function analyticsRoutes(deps: { store: Store; attributionWindowMs?: numb
     getCampaignStats(createSqlAnalyticsStore(deps.store)),
     getCampaignEngagement(engagement),
     postConversion(engagement, deps.attributionWindowMs ?? DEFAULT_ATTRIBUTION_WINDOW_MS),
+    ...kpiRoutes(createSqlKpiStore(deps.store)),
   ];
 }
 

@@ -13,7 +13,9 @@ import { onDeliveryBounced } from './handlers/on-delivery-bounced';
 import { onDeliveryDeferred } from './handlers/on-delivery-deferred';
 import { onDeliveryDelivered } from './handlers/on-delivery-delivered';
 import { onDeliveryExpired } from './handlers/on-delivery-expired';
-import { createOutcomeBatcher } from './outcome-batcher';
+import { createKpiBatcher, createOutcomeBatcher } from './outcome-batcher';
+import { createSqlKpiStore } from './adapters/sql-kpi-store';
+import { withKpis } from './handlers/record-kpis';
 import type { AnalyticsLogEvent } from './log-events';
 import type { AnalyticsPorts } from './ports';
 
@@ -101,6 +103,14 @@ export async function startAnalytics(
   const queue = analyticsQueue(settings.namespace);
   // The inbox consumer is the queue name, as the bus's store-backed dedupe recorded it.
   const outcomes = createOutcomeBatcher({ store, consumer: queue, batchSize: settings.batchSize });
+  // Events no delivery batch carries are counted into the KPI slices by their own batcher,
+  // claiming their envelopes as `<queue>:kpi` so any other handler of the type stays free
+  // to claim them for itself.
+  const kpis = createKpiBatcher({
+    store: createSqlKpiStore(platform.store),
+    consumer: `${queue}:kpi`,
+    batchSize: settings.batchSize,
+  });
   const base: Omit<AnalyticsPorts, 'logger'> = {
     store,
     outcomes,
@@ -119,12 +129,12 @@ export async function startAnalytics(
       'delivery.deferred': run(onDeliveryDeferred),
       'delivery.bounced': run(onDeliveryBounced),
       'delivery.expired': run(onDeliveryExpired),
-      'complaint.received': run(acknowledge),
-      'suppression.added': run(acknowledge),
-      'engagement.opened': run(acknowledge),
-      'engagement.clicked': run(acknowledge),
-      'engagement.unsubscribed': run(acknowledge),
-      'engagement.converted': run(acknowledge),
+      'complaint.received': run(withKpis(acknowledge, kpis)),
+      'suppression.added': run(withKpis(acknowledge, kpis)),
+      'engagement.opened': run(withKpis(acknowledge, kpis)),
+      'engagement.clicked': run(withKpis(acknowledge, kpis)),
+      'engagement.unsubscribed': run(withKpis(acknowledge, kpis)),
+      'engagement.converted': run(withKpis(acknowledge, kpis)),
       'campaign.launched': run(acknowledge),
       'campaign.paused': run(acknowledge),
       'campaign.resumed': run(acknowledge),
@@ -138,6 +148,7 @@ export async function startAnalytics(
   runtime.onShutdown('analytics consumer', () => subscription.cancel(), 'intake');
   // The handlers waiting on a batch are tracked in flight; this leaves no immediate behind.
   runtime.onShutdown('analytics outcome batcher', () => outcomes.close(), 'drain');
+  runtime.onShutdown('analytics KPI batcher', () => kpis.close(), 'drain');
 
   let sweeping: Promise<unknown> | undefined;
   const tick = () => {
