@@ -184,6 +184,16 @@ export function dispatcherSettingsOf(config: PlatformConfig): ResolvedDispatcher
       bounceSecret: given.bounceSecret ?? randomBytes(32).toString('hex'),
       unsubscribeBaseUrl: given.unsubscribeBaseUrl ?? 'https://links.relais.test',
       unsubscribeSecret: given.unsubscribeSecret ?? randomBytes(32).toString('hex'),
+      tracking: {
+        ...given.tracking,
+        // Embedded mode serves the pixel and redirects on this process's port, on loopback
+        // (the simulator's recipients fetch them there); an ephemeral port is not known yet.
+        baseUrl:
+          given.tracking.baseUrl ??
+          (mode(config) === 'embedded' && config.httpPort > 0
+            ? `http://127.0.0.1:${config.httpPort}`
+            : undefined),
+      },
     },
   };
 }
@@ -234,6 +244,15 @@ export async function startServices(
         config.analytics.unsubscribeSecret ??
         resolved?.settings.unsubscribeSecret ??
         config.dispatcher.unsubscribeSecret,
+      // Tracking links too are signed by the dispatcher (with its unsubscribe secret unless
+      // it was given a tracking secret).
+      tracking: {
+        ...config.analytics.tracking,
+        secret:
+          config.analytics.tracking.secret ??
+          resolved?.settings.tracking.secret ??
+          config.dispatcher.tracking.secret,
+      },
     });
   }
   if (wanted.has('campaign')) startCampaign(platform, config.campaign);
