@@ -103,7 +103,9 @@ export const engagementView = z.object({
   revenue: z.record(z.string(), z.number()).describe('Conversion amounts by currency.'),
   rates: z
     .object({ humanOpen: z.number(), humanClick: z.number() })
-    .describe('Human unique opens and clicks over delivered; 0 when nothing was delivered.'),
+    .describe(
+      'Human unique opens and clicks over delivered, rounded to 4 decimals; 0 when nothing was delivered.',
+    ),
 });
 
 /** GET /campaigns/:campaignId/engagement, scoped to the API key's tenant. */
@@ -126,7 +128,8 @@ export function getCampaignEngagement(store: EngagementStore): Route {
           details: { parameter: 'campaignId' },
         });
       }
-      const rate = (part: number) => (figures.delivered === 0 ? 0 : part / figures.delivered);
+      const rate = (part: number) =>
+        figures.delivered === 0 ? 0 : Math.round((part / figures.delivered) * 10_000) / 10_000;
       return {
         campaignId: params.campaignId,
         ...figures,
