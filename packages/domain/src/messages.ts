@@ -110,8 +110,9 @@ export const MESSAGE_SCHEMAS = {
    */
   'complaint.received': z.object({
     messageId: MessageIdSchema,
-    campaignId: CampaignIdSchema,
-    contactId: ContactIdSchema,
+    /** Absent for mail submitted by another service (no campaign, no contact row). */
+    campaignId: CampaignIdSchema.optional(),
+    contactId: ContactIdSchema.optional(),
     /** Feedback-Type: abuse, fraud, virus, not-spam, other (RFC 5965 §7.3). */
     feedbackType: z.string().max(64),
     /** The report's User-Agent: the feedback loop that sent it. */

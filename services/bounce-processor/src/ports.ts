@@ -6,8 +6,9 @@ import type { Logger } from '@relais/telemetry';
 export interface BouncedMessage {
   id: MessageId;
   tenantId: TenantId;
-  campaignId: CampaignId;
-  contactId: ContactId;
+  /** Null for mail submitted by another service: no campaign, no contact row. */
+  campaignId: CampaignId | null;
+  contactId: ContactId | null;
   email: string;
 }
 
@@ -20,7 +21,7 @@ export interface BounceRecord {
   id: EnvelopeId | string;
   tenantId: TenantId;
   messageId: MessageId;
-  campaignId: CampaignId;
+  campaignId: CampaignId | null;
   email: string;
   /** `smtp`: the relay's reply (`delivery.bounced`); `dsn`: a later report to the return path. */
   source: 'smtp' | 'dsn';

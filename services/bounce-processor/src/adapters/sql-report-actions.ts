@@ -31,11 +31,15 @@ export function createSqlReportActions(
     async recordComplaint(complaint: ComplaintRecord): Promise<ComplaintOutcome> {
       const { message, at } = complaint;
       const consent = { granted: false, at: at.toISOString(), source: 'complaint' };
-      const { rows } = await tx.query(UNSUBSCRIBE, [
-        message.tenantId,
-        message.contactId,
-        JSON.stringify(consent),
-      ]);
+      // Submitted mail has no contact to unsubscribe; its address is still suppressed.
+      const { rows } =
+        message.contactId === null
+          ? { rows: [] }
+          : await tx.query(UNSUBSCRIBE, [
+              message.tenantId,
+              message.contactId,
+              JSON.stringify(consent),
+            ]);
       const unsubscribed = rows.length > 0;
       if (unsubscribed) {
         await tx.query(WITHDRAWAL, [message.tenantId, message.contactId, at.toISOString()]);
@@ -61,8 +65,8 @@ export function createSqlReportActions(
           tenantId: message.tenantId,
           data: {
             messageId: message.id,
-            campaignId: message.campaignId,
-            contactId: message.contactId,
+            ...(message.campaignId === null ? {} : { campaignId: message.campaignId }),
+            ...(message.contactId === null ? {} : { contactId: message.contactId }),
             feedbackType: complaint.feedbackType.slice(0, 64),
             ...(complaint.userAgent === undefined
               ? {}

@@ -9,10 +9,11 @@ import {
 import type { BouncedMessage } from '../ports';
 import { MAX_DIAGNOSTIC_CHARS, bounceVerdict } from './bounce-verdict';
 
+const campaignId = '0190a0b0-0000-7000-8000-0000000000cc' as CampaignId;
 const message: BouncedMessage = {
   id: '0190a0b0-0000-7000-8000-000000000001' as MessageId,
   tenantId: '0190a0b0-0000-7000-8000-0000000000aa' as TenantId,
-  campaignId: '0190a0b0-0000-7000-8000-0000000000cc' as CampaignId,
+  campaignId,
   contactId: '0190a0b0-0000-7000-8000-0000000000dd' as ContactId,
   email: 'ghost@example.org',
 };
@@ -26,7 +27,7 @@ function bounced(
     tenantId: message.tenantId,
     data: {
       messageId: message.id,
-      campaignId: message.campaignId,
+      campaignId,
       recipientDomain: 'example.org',
       pool: 'default',
       attempt: 1,
