@@ -1,5 +1,6 @@
 import { byteSize, duration, kernelConfigSchema, rate, withModeCheck } from '@relais/config';
-import { IpPoolNameSchema } from '@relais/domain';
+import { IpPoolNameSchema, TenantIdSchema } from '@relais/domain';
+import { isNetwork } from './domain/trusted-networks';
 import { checkTrackingBase } from '@relais/mail';
 import { z } from 'zod';
 
@@ -98,6 +99,17 @@ export const submissionSettingsSchema = z
         certificate: z.string().min(1).optional(),
       })
       .prefault({}),
+    /**
+     * Clients allowed to submit over SMTP without AUTH (and without STARTTLS), like Postfix's
+     * `mynetworks`: addresses or CIDR blocks (`127.0.0.1`, `10.0.0.0/8`, `::1/128`). Their mail
+     * belongs to `trustedTenant`. Empty by default: every client authenticates. For load tools
+     * that cannot do STARTTLS + AUTH (Postfix's smtp-source in bench/relay).
+     */
+    trustedNetworks: z
+      .array(z.string().refine(isNetwork, { error: 'expected an IP or IP/prefix' }))
+      .default([]),
+    /** The tenant owning mail from `trustedNetworks`; required when they are set. */
+    trustedTenant: TenantIdSchema.optional(),
     /** Per API key, over every transport: a token bucket of `burst` messages refilled at `rate`. */
     rateLimit: z
       .object({
@@ -106,6 +118,14 @@ export const submissionSettingsSchema = z
       })
       .prefault({}),
   })
+  .refine(
+    (settings) => settings.trustedNetworks.length === 0 || settings.trustedTenant !== undefined,
+    {
+      error:
+        'trustedNetworks needs trustedTenant: the tenant that owns mail submitted without AUTH',
+      path: ['trustedTenant'],
+    },
+  )
   .prefault({});
 
 /** The parsed submission settings. */

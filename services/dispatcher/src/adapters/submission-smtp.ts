@@ -8,6 +8,7 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import type { SubmissionSettings } from '../config';
 import { SMTP_REPLY, smtpReplyText } from '../domain/submission-replies';
 import type { RateLimiter } from '../domain/token-bucket';
+import { createNetworkMatcher } from '../domain/trusted-networks';
 import type { Submission, SubmissionReceipt } from '../handlers/submit-message';
 import type { DispatcherLogEvent } from '../log-events';
 import type { TlsCredentials } from './tls-credentials';
@@ -52,6 +53,17 @@ export function createSubmissionSmtpListener(
   const { settings, tls, logger, limiter } = options;
   const smtp = settings.smtp;
   const scopes = new Map<string, TenantScope>();
+  const trusted = createNetworkMatcher(settings.trustedNetworks);
+  // Mail from a trusted network belongs to the configured tenant; its rate limit is one
+  // bucket shared by every trusted client.
+  const trustedScope =
+    settings.trustedTenant === undefined
+      ? undefined
+      : { tenantId: settings.trustedTenant, apiKeyId: 'trusted-networks' };
+  // A client of a trusted network may skip AUTH (and so STARTTLS), like Postfix mynetworks.
+  const scopeOf = (session: SMTPServerSession): TenantScope | undefined =>
+    scopes.get(session.id) ??
+    (trustedScope !== undefined && trusted(session.remoteAddress) ? trustedScope : undefined);
 
   const refused = (reason: string, session: SMTPServerSession) =>
     logger.info(
@@ -84,7 +96,7 @@ export function createSubmissionSmtpListener(
         '5.6.0 bare CR or LF in message; every line must end with CRLF. Nothing was sent',
       );
     }
-    const scope = scopes.get(session.id);
+    const scope = scopeOf(session);
     if (scope === undefined) throw smtpRefusal(530, '5.7.0 authentication required');
     try {
       return await options.submit({
@@ -112,8 +124,9 @@ export function createSubmissionSmtpListener(
     key: tls.privateKey,
     cert: tls.certificate,
     authMethods: ['PLAIN', 'LOGIN'],
-    // AUTH before MAIL, and only over TLS: an API key never crosses the wire in clear.
-    authOptional: false,
+    // AUTH before MAIL, and only over TLS: an API key never crosses the wire in clear. With
+    // trusted networks AUTH is optional for the server, and onMailFrom refuses the others.
+    authOptional: settings.trustedNetworks.length > 0,
     allowInsecureAuth: false,
     disabledCommands: [],
     disableReverseLookup: true,
@@ -149,7 +162,7 @@ export function createSubmissionSmtpListener(
       );
     },
     onMailFrom: (_address, session, callback) => {
-      const scope = scopes.get(session.id);
+      const scope = scopeOf(session);
       if (scope === undefined) {
         callback(smtpRefusal(530, '5.7.0 authentication required'));
         return;
