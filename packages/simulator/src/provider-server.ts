@@ -17,6 +17,8 @@ export interface ReceivedMessage {
   provider: string;
   hostname: string;
   clientAddress: string;
+  /** The name the client gave in EHLO/HELO (its claimed host name, e.g. an egress IP's PTR). */
+  clientHelo: string;
   mailFrom: string;
   recipients: string[];
   raw: Buffer;
@@ -229,6 +231,7 @@ export class ProviderServer {
       provider: this.name,
       hostname: this.hostname,
       clientAddress: state.clientIp,
+      clientHelo: session.hostNameAppearsAs,
       mailFrom,
       recipients,
       raw,

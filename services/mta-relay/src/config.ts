@@ -63,6 +63,62 @@ const poolName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'pool names are lowercase letters, digits and dashes');
 
+// A UTC day as `2026-11-01`, or its midnight in epoch ms (what parsing yields, so parsed
+// settings parse again unchanged, as durations do).
+const isoDay = z.union([
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, 'a UTC day like 2026-11-01')
+    .transform((day, ctx) => {
+      const ms = Date.parse(`${day}T00:00:00Z`);
+      if (Number.isNaN(ms)) ctx.addIssue({ code: 'custom', message: `${day} is not a day` });
+      return ms;
+    }),
+  z
+    .number()
+    .int()
+    .refine((ms) => ms % 86_400_000 === 0, 'a UTC midnight in epoch milliseconds'),
+]);
+
+const dailyCap = z.number().int().min(1);
+
+/**
+ * A new source's ramp: from its first UTC day `start`, either a list of daily caps
+ * (`dailyCaps: [50, 100, 200]`; warm after the list) or a growth rule (`firstDayCap: 50`,
+ * `growthFactor: 2`, warm once a day's cap reaches `warmCap`).
+ */
+const warmupSchema = z.union([
+  z.strictObject({ start: isoDay, dailyCaps: z.array(dailyCap).min(1) }),
+  z.strictObject({
+    start: isoDay,
+    firstDayCap: dailyCap,
+    growthFactor: z.number().gt(1).default(2),
+    warmCap: dailyCap,
+  }),
+]);
+
+/** One egress source of a pool: the local address connections bind to and its EHLO name. */
+export const ipSourceSchema = z.object({
+  address: z.union([z.ipv4(), z.ipv6()]),
+  /** Said in EHLO from this address; should be the address's PTR name. */
+  ehlo: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a host name like mta1.example.com'),
+  /** Its share of the pool's connections relative to the other sources' weights. */
+  weight: z.number().int().min(1).max(1000).default(1),
+  warmup: warmupSchema.optional(),
+});
+
+/** A pool's sources; without any, connections leave from the OS's default address. */
+const ipPoolSchema = z
+  .object({ sources: z.array(ipSourceSchema).default([]) })
+  .refine(
+    (pool) => new Set(pool.sources.map((source) => source.address)).size === pool.sources.length,
+    'each source address appears once in a pool',
+  );
+
 /**
  * The relay's own settings, for a process that hosts several services and nests them under
  * a key of its own (`relais up`: `RELAY__POOLS`, `RELAY__ROUTES='[{"pattern":…}]'`).
@@ -70,6 +126,12 @@ const poolName = z
 export const relaySettingsSchema = z.object({
   /** IP pools whose transactional and marketing queues this relay consumes. */
   pools: z.array(poolName).min(1).default(['default']),
+  /**
+   * Source addresses per pool (`{ "bulk": { "sources": [{ "address": "192.0.2.10", "ehlo":
+   * "mta1.example.com", "weight": 2, "warmup": { "start": "2026-11-01", "dailyCaps": [50,
+   * 100] } }] } }`). A pool not listed, or listed without sources, uses the OS default.
+   */
+  ipPools: z.record(poolName, ipPoolSchema).default({}),
   /** Checked in order before any MX lookup; the first matching pattern wins. */
   routes: z.array(staticRouteSchema).default([]),
   /**
@@ -116,7 +178,7 @@ export const relaySettingsSchema = z.object({
   /** Delivery attempts of one message before it expires, whatever its age. */
   maxDeliveryAttempts: z.number().int().min(1).max(1000).default(100),
   deferralDelays: deferralSchedulesSchema.prefault({}),
-  /** How often the throttle controllers' learned state is written to the store. */
+  /** How often the throttle controllers' learned state and warm-up counts are written. */
   throttleFlushInterval: duration().prefault('30s'),
 });
 

@@ -6,18 +6,29 @@ import { withPublishRetries } from './adapters/confirmed-publisher';
 import { createDestinationResolver } from './adapters/destination-resolver';
 import { createSendScheduler } from './adapters/send-scheduler';
 import { createSmtpPools } from './adapters/smtp-pools';
+import { createSourceSelector } from './adapters/source-selector';
 import { createThrottleStore } from './adapters/throttle-store';
+import { createWarmupStore } from './adapters/warmup-store';
 import type { RelaySettings } from './config';
 import { matchesPattern } from './domain/destination';
+import { utcDay, type IpSource } from './domain/ip-sources';
 import { compileProfiles } from './domain/sites';
 import { onOutboundSend } from './handlers/on-outbound-send';
 import type { RelayLogEvent } from './log-events';
-import type { MxResolver, RelayPorts, ThrottleSnapshot, ThrottleStateStore } from './ports';
+import type {
+  MxResolver,
+  RelayPorts,
+  SourceSnapshot,
+  ThrottleSnapshot,
+  ThrottleStateStore,
+  WarmupStore,
+} from './ports';
 
 export {
   relayConfigSchema,
   relaySettingsSchema,
   staticRouteSchema,
+  ipSourceSchema,
   providerProfileOverrideSchema,
   type RelayConfig,
   type RelaySettings,
@@ -33,6 +44,15 @@ export {
   type SendSchedulerOptions,
 } from './adapters/send-scheduler';
 export { createThrottleStore } from './adapters/throttle-store';
+export { createWarmupStore } from './adapters/warmup-store';
+export { createSourceSelector, type SourceSelectorOptions } from './adapters/source-selector';
+export {
+  chooseSource,
+  pickWeighted,
+  warmupCap,
+  type IpSource,
+  type WarmupPlan,
+} from './domain/ip-sources';
 export { PROVIDER_PROFILES, type ProviderProfile } from './domain/provider-profiles';
 export {
   compileProfiles,
@@ -96,6 +116,10 @@ export interface RelayOptions {
   maxAttempts?: number;
   /** Where learned throttle states are loaded from and flushed to; default: nowhere. */
   throttleStore?: ThrottleStateStore;
+  /** Where warm-up counts of the pools' sources are loaded from and added to; default: nowhere. */
+  warmupStore?: WarmupStore;
+  /** The relay's clock (warm-up days, event times); default `Date.now`. */
+  now?: () => number;
   /** Wraps every handler run, so a graceful stop can wait for it. */
   trackInFlight?: <T>(work: Promise<T>) => Promise<T>;
 }
@@ -110,6 +134,8 @@ export interface Relay {
   closePools(): Promise<void>;
   /** The throttle controllers now (rate, concurrency, counters, history) and postponements. */
   throttles(): { sites: ThrottleSnapshot[]; postponed: number };
+  /** Each pool's sources with their sends and warm-up cap today. */
+  sources(): SourceSnapshot[];
 }
 
 /**
@@ -127,6 +153,15 @@ export async function runRelay(
   const throttleStore = options.throttleStore;
   const learned =
     throttleStore === undefined ? undefined : await loadLearned(throttleStore, logger);
+  const now = options.now ?? Date.now;
+  const warmupStore = options.warmupStore;
+  const sentToday =
+    warmupStore === undefined ? undefined : await loadWarmup(warmupStore, now(), logger);
+  const sources = createSourceSelector({
+    pools: ipSourcesOf(config.ipPools),
+    ...(sentToday === undefined ? {} : { sentToday }),
+    now,
+  });
   const scheduler = createSendScheduler({
     readyQueueMax: config.readyQueueMax,
     maxReadyWaitMs: config.maxReadyWait,
@@ -150,6 +185,7 @@ export async function runRelay(
     }),
     smtp,
     scheduler,
+    sources,
     // The relay-wide connection settings are the default profile's: every destination no
     // provider profile claims is shaped exactly as before profiles existed.
     profiles: compileProfiles([
@@ -173,7 +209,7 @@ export async function runRelay(
     maxMessageAgeMs: config.maxMessageAge,
     requiresTls: (domain) =>
       config.tlsRequiredDomains.some((pattern) => matchesPattern(pattern, domain)),
-    now: () => new Date(),
+    now: () => new Date(now()),
   };
   const queues = relayQueues(config.namespace, config.pools);
   await bus.declare(queues);
@@ -221,10 +257,27 @@ export async function runRelay(
       );
     }
   };
+  const flushWarmup = async (): Promise<void> => {
+    if (warmupStore === undefined) return;
+    const counts = sources.takeUnsaved();
+    try {
+      await warmupStore.add(counts);
+    } catch (error) {
+      sources.restoreUnsaved(counts);
+      logger.warn(
+        {
+          err: error,
+          'event.action': 'relay.warmup_flush_failed' satisfies RelayLogEvent,
+          relais: { sources: counts.length },
+        },
+        'warm-up counts not saved; the next flush adds them',
+      );
+    }
+  };
   const flusher =
-    throttleStore === undefined
+    throttleStore === undefined && warmupStore === undefined
       ? undefined
-      : setInterval(() => void flush(), config.throttleFlushInterval);
+      : setInterval(() => void Promise.all([flush(), flushWarmup()]), config.throttleFlushInterval);
   flusher?.unref();
   return {
     queues: queues.map((queue) => queue.name),
@@ -233,9 +286,10 @@ export async function runRelay(
       await Promise.all(subscriptions.map((subscription) => subscription.cancel()));
     },
     throttles: () => ({ sites: scheduler.snapshot(false), postponed: scheduler.stats().postponed }),
+    sources: () => sources.snapshot(),
     async closePools() {
       if (flusher !== undefined) clearInterval(flusher);
-      await flush();
+      await Promise.all([flush(), flushWarmup()]);
       await smtp.close();
       logger.info(
         { 'event.action': 'relay.pools_closed' satisfies RelayLogEvent },
@@ -256,6 +310,7 @@ export async function startRelay(
 ): Promise<Relay> {
   const relay = await runRelay(platform.bus, platform.logger, config, {
     throttleStore: createThrottleStore(platform.store),
+    warmupStore: createWarmupStore(platform.store),
     ...options,
     trackInFlight: (work) => platform.runtime.trackInFlight(work),
   });
@@ -280,6 +335,52 @@ async function loadLearned(store: ThrottleStateStore, logger: Logger) {
     logger.warn(
       { err: error, 'event.action': 'relay.throttle_load_failed' satisfies RelayLogEvent },
       'throttle states not loaded; sites start from their profiles',
+    );
+    return undefined;
+  }
+}
+
+/** The configured pools' sources, warm-up days as instants. */
+function ipSourcesOf(pools: RelaySettings['ipPools']): Map<string, IpSource[]> {
+  return new Map(
+    Object.entries(pools).map(([pool, { sources }]) => [
+      pool,
+      sources.map(({ warmup, ...source }) => ({
+        ...source,
+        ...(warmup === undefined
+          ? {}
+          : {
+              warmup:
+                'dailyCaps' in warmup
+                  ? { startMs: warmup.start, dailyCaps: warmup.dailyCaps }
+                  : {
+                      startMs: warmup.start,
+                      firstDayCap: warmup.firstDayCap,
+                      growthFactor: warmup.growthFactor,
+                      warmCap: warmup.warmCap,
+                    },
+            }),
+      })),
+    ]),
+  );
+}
+
+/** Today's sends per source; a store that cannot answer starts every source's day at zero. */
+async function loadWarmup(store: WarmupStore, nowMs: number, logger: Logger) {
+  try {
+    const sent = await store.load(utcDay(nowMs));
+    logger.info(
+      {
+        'event.action': 'relay.warmup_loaded' satisfies RelayLogEvent,
+        relais: { sources: sent.size },
+      },
+      'warm-up counts of today loaded',
+    );
+    return sent;
+  } catch (error) {
+    logger.warn(
+      { err: error, 'event.action': 'relay.warmup_load_failed' satisfies RelayLogEvent },
+      'warm-up counts not loaded; sources count today from zero',
     );
     return undefined;
   }

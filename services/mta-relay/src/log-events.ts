@@ -15,6 +15,12 @@ export const RELAY_LOG_EVENTS = {
     'The store could not give the learned throttle states; sites start from their profiles.',
   'relay.throttle_flush_failed':
     'Changed throttle states could not be written; they are kept and written by the next flush.',
+  'relay.warmup_loaded':
+    "Today's warm-up counts of the sources were read from the store at start (relais.sources).",
+  'relay.warmup_load_failed':
+    'The store could not give the warm-up counts; every source counts today from zero.',
+  'relay.warmup_flush_failed':
+    'Warm-up counts could not be added to the store; they are kept for the next flush.',
 } as const;
 
 /** One of the codes above. */

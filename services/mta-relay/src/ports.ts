@@ -47,6 +47,57 @@ export interface SendPolicy {
   maxMessagesPerConnection: number;
   /** STARTTLS must succeed; a server without it defers the message instead of a cleartext send. */
   requireTls: boolean;
+  /** The local address and EHLO name to send from; absent: the OS default and `ehloName`. */
+  source?: EgressSource | undefined;
+}
+
+/** An egress source of an IP pool: the address a connection binds to and its EHLO name. */
+export interface EgressSource {
+  address: string;
+  ehlo: string;
+}
+
+/** Sends of one source address on one UTC day (days since the epoch). */
+export interface WarmupCount {
+  source: string;
+  day: number;
+  sent: number;
+}
+
+/** One source's standing today, for reports. */
+export interface SourceSnapshot {
+  pool: string;
+  address: string;
+  ehlo: string;
+  sentToday: number;
+  /** Null once the source is warm (or has no warm-up plan). */
+  capToday: number | null;
+}
+
+/** Picks the egress source of each send of a pool and keeps the warm-up counts. */
+export interface SourceSelector {
+  /** When every source of the pool is at its cap: the time the next UTC day starts. */
+  cappedUntil(pool: string): number | undefined;
+  /**
+   * The next source by weight among those under their cap, counted as one send today;
+   * `source` is undefined for a pool without configured sources (the OS default).
+   */
+  pick(
+    pool: string,
+  ): { kind: 'source'; source: EgressSource | undefined } | { kind: 'capped'; retryAtMs: number };
+  /** The sends counted since the last call, to add to the store. */
+  takeUnsaved(): WarmupCount[];
+  /** Gives back counts a flush could not write, for the next flush. */
+  restoreUnsaved(counts: readonly WarmupCount[]): void;
+  snapshot(): SourceSnapshot[];
+}
+
+/** Where warm-up counts live between runs and across replicas. */
+export interface WarmupStore {
+  /** Sends per source address on `day`, all replicas together. */
+  load(day: number): Promise<Map<string, number>>;
+  /** Adds these sends to the stored totals. */
+  add(counts: readonly WarmupCount[]): Promise<void>;
 }
 
 /** What a send ended with. */
@@ -103,13 +154,20 @@ export interface ThrottleSnapshot {
   history: readonly ThrottleHistoryEntry[];
 }
 
+/**
+ * Which ready queue of a site a message waits in: transactional mail is served first and
+ * never counted behind bulk (marketing) mail of the same site.
+ */
+export type SendLane = 'transactional' | 'bulk';
+
 /** Paces sends per (pool × site) from each site's throttle controller. */
 export interface SendScheduler {
   /**
    * A slot when the site can take the message soon, else `postponed` with the time to come
    * back: the site's expected wait, doubled for each earlier postponement of `messageKey`.
+   * `lane` defaults to bulk.
    */
-  acquire(pool: string, site: Site, messageKey: string): Promise<SlotRequest>;
+  acquire(pool: string, site: Site, messageKey: string, lane?: SendLane): Promise<SlotRequest>;
   /** How long one more message of this site would wait now. */
   waitMs(pool: string, site: Site): number;
   /** Controllers' states; `onlyChanged`: those changed since they were last marked saved. */
@@ -132,6 +190,7 @@ export interface RelayPorts {
   destinations: DestinationResolver;
   smtp: SmtpSender;
   scheduler: SendScheduler;
+  sources: SourceSelector;
   profiles: ProfileSet;
   publish: Publish;
   /** Delays after a deferral, by class. */

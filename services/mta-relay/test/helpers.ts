@@ -16,6 +16,7 @@ import {
   runRelay,
   type MxResolver,
   type Relay,
+  type RelayOptions,
   type RelaySettings,
 } from '../src/index';
 
@@ -58,6 +59,8 @@ export interface HarnessOptions {
   wrapTransport?: (transport: Transport, namespace: string) => Transport;
   /** Where the simulator looks DKIM keys up; default: no keys. */
   dkimResolver?: DnsResolver;
+  /** More relay options (stores, clock). */
+  relayOptions?: RelayOptions;
 }
 
 const TENANT = randomUUID();
@@ -156,6 +159,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       retryTiersMs,
       maxAttempts,
       ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+      ...options.relayOptions,
     },
   );
   return {

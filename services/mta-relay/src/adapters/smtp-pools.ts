@@ -37,7 +37,8 @@ interface SmtpFailure {
 }
 
 /**
- * nodemailer's SMTP connection pool, one per destination host:port. A pool keeps at most
+ * nodemailer's SMTP connection pool, one per destination host:port and egress source (bound to
+ * the source's address, saying its EHLO name). A pool keeps at most
  * `maxConnectionsPerDestination` connections open and queues the rest of that
  * destination's messages, so a slow destination only ever holds its own senders.
  *
@@ -52,14 +53,19 @@ export function createSmtpPools(options: SmtpPoolOptions): SmtpSender {
   const name = options.ehloName ?? hostname();
 
   const poolFor = (destination: Destination, policy: SendPolicy): PoolEntry => {
-    // A TLS-required domain never shares a connection that may have stayed in cleartext.
-    const key = `${destination.host}:${destination.port}${policy.requireTls ? ':tls' : ''}`;
+    // A TLS-required domain never shares a connection that may have stayed in cleartext, and
+    // each egress source has connections of its own (bound to its address, with its EHLO).
+    const source = policy.source;
+    const key = `${destination.host}:${destination.port}${policy.requireTls ? ':tls' : ''}${
+      source === undefined ? '' : `@${source.address}`
+    }`;
     let entry = pools.get(key);
     if (entry === undefined) {
       const pool = new SMTPPool({
         host: destination.host,
         port: destination.port,
-        name,
+        name: source?.ehlo ?? name,
+        ...(source === undefined ? {} : { localAddress: source.address }),
         secure: false,
         // Opportunistic STARTTLS unless the domain requires it; certificates are not checked
         // (RFC 7435): MTA-STS/DANE enforcement is a later issue.

@@ -35,7 +35,9 @@ type Attempt =
       throttled: boolean;
     }
   /** The site had no room soon: back to the bus without an SMTP attempt. */
-  | { kind: 'postponed'; site: Site; retryAfterMs: number };
+  | { kind: 'postponed'; site: Site; retryAfterMs: number }
+  /** Every source of the pool reached its warm-up cap today: back at the next UTC day. */
+  | { kind: 'capped'; retryAfterMs: number };
 
 /**
  * Sends one rendered message and publishes its outcome. The outcome event is confirmed by
@@ -65,7 +67,10 @@ export async function onOutboundSend(
     result.kind === 'settled'
       ? result.reply
       : {
-          text: '4.4.7 delivery time expired while the destination was throttled',
+          text:
+            result.kind === 'capped'
+              ? '4.4.7 delivery time expired while the IP pool was at its warm-up cap'
+              : '4.4.7 delivery time expired while the destination was throttled',
           enhanced: '4.4.7',
         };
   const base = {
@@ -95,6 +100,18 @@ export async function onOutboundSend(
       } as MessageInput<T>,
     });
 
+  if (result.kind === 'capped') {
+    if (expired) {
+      await ports.publish(event('delivery.expired', {}));
+      return;
+    }
+    // Not clamped to the rate-limited delays: the caps only reopen at the next UTC day.
+    throw new DelayedRetry('HANDLER_FAILED', 'IP pool at its warm-up cap; postponed to tomorrow', {
+      delayMs: result.retryAfterMs,
+      consumesAttempt: false,
+      details: { pool: data.pool },
+    });
+  }
   if (result.kind === 'postponed') {
     if (expired) {
       await ports.publish(event('delivery.expired', {}));
@@ -220,11 +237,19 @@ async function attemptDelivery(
     hosts: destinations.map((destination) => destination.host),
     port: routing.destination.port,
   });
-  const slot = await ports.scheduler.acquire(envelope.data.pool, site, envelope.id);
+  const { pool } = envelope.data;
+  // Checked before taking a slot so a capped pool holds none; picked after, so a message the
+  // site postpones is not counted against a source.
+  const cappedUntil = ports.sources.cappedUntil(pool);
+  if (cappedUntil !== undefined) return cappedAttempt(cappedUntil, ports);
+  const lane = envelope.data.messageClass === 'transactional' ? 'transactional' : 'bulk';
+  const slot = await ports.scheduler.acquire(pool, site, envelope.id, lane);
   if (slot.kind === 'postponed')
     return { kind: 'postponed', site, retryAfterMs: slot.retryAfterMs };
   let feedback: ThrottleFeedback = 'neutral';
   try {
+    const source = ports.sources.pick(pool);
+    if (source.kind === 'capped') return cappedAttempt(source.retryAtMs, ports);
     const sent = await ports.smtp.send(
       destinations,
       {
@@ -236,6 +261,7 @@ async function attemptDelivery(
         maxConnections: site.profile.maxConnections,
         maxMessagesPerConnection: site.profile.maxMessagesPerConnection,
         requireTls: ports.requiresTls(domain),
+        source: source.source,
       },
     );
     const throttled = isThrottleReply(site.profile, sent.reply);
@@ -251,6 +277,15 @@ async function attemptDelivery(
   } finally {
     slot.release(feedback);
   }
+}
+
+/**
+ * Postponed to the next UTC day, spread over its first minutes: a whole day's backlog of a
+ * capped pool must not come back in the same second.
+ */
+function cappedAttempt(retryAtMs: number, ports: RelayPorts): Attempt {
+  const waitMs = Math.max(0, retryAtMs - ports.now().getTime());
+  return { kind: 'capped', retryAfterMs: waitMs + Math.floor(Math.random() * 600_000) };
 }
 
 /** What a reply tells the site's controller. */
