@@ -67,6 +67,30 @@ describe('createSendScheduler', () => {
     s.close();
   });
 
+  it('serves transactional mail before bulk mail waiting for the same site, whose full ready queue does not postpone it', async () => {
+    const s = scheduler();
+    const order: string[] = [];
+    const first = await s.acquire('p', tiny, 'bulk-0', 'bulk');
+    const track = (key: string, request: Promise<SlotRequest>) =>
+      request.then((slot) => {
+        order.push(`${key}:${slot.kind}`);
+        return slot;
+      });
+    const bulk = [1, 2].map((i) => track(`bulk-${i}`, s.acquire('p', tiny, `bulk-${i}`, 'bulk')));
+    expect((await s.acquire('p', tiny, 'bulk-3', 'bulk')).kind).toBe('postponed');
+    const urgent = track('tx-1', s.acquire('p', tiny, 'tx-1', 'transactional'));
+    expect(s.snapshot(false)[0]).toMatchObject({ waiting: 3, inFlight: 1 });
+    // One connection: each release hands the slot to the next waiter, transactional first.
+    if (first.kind === 'granted') first.release('accepted');
+    for (const pending of [urgent, ...bulk]) {
+      await vi.advanceTimersByTimeAsync(600);
+      const slot = await pending;
+      if (slot.kind === 'granted') slot.release('accepted');
+    }
+    expect(order).toEqual(['tx-1:granted', 'bulk-1:granted', 'bulk-2:granted']);
+    s.close();
+  });
+
   it('cuts a site that throttles and hands waiting messages back on close', async () => {
     const s = scheduler();
     const slot = await s.acquire('p', tiny, 'm0');

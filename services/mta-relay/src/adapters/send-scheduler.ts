@@ -12,7 +12,7 @@ import {
   type ThrottleState,
   type ThrottleTuning,
 } from '../domain/throttle-controller';
-import type { SendScheduler, SendSlot, SlotRequest, ThrottleSnapshot } from '../ports';
+import type { SendLane, SendScheduler, SendSlot, SlotRequest, ThrottleSnapshot } from '../ports';
 
 /** How the scheduler bounds what it holds. */
 export interface SendSchedulerOptions {
@@ -33,7 +33,8 @@ interface Entry {
   limits: ThrottleLimits;
   state: ThrottleState;
   inFlight: number;
-  waiters: ((request: SlotRequest) => void)[];
+  /** Waiting by lane: a free slot goes to the transactional lane first. */
+  waiters: Record<SendLane, ((request: SlotRequest) => void)[]>;
   timer: NodeJS.Timeout | undefined;
   /** Bumped on every change of the state; `savedVersion` is the last one written. */
   version: number;
@@ -115,7 +116,7 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
             ? initialThrottleState(limits, now())
             : restoreThrottleState(limits, learned, now(), tuning),
         inFlight: 0,
-        waiters: [],
+        waiters: { transactional: [], bulk: [] },
         timer: undefined,
         version: learned === undefined ? 0 : 1,
         savedVersion: 0,
@@ -155,8 +156,11 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
     return true;
   };
 
+  const waiting = (entry: Entry): number =>
+    entry.waiters.transactional.length + entry.waiters.bulk.length;
+
   const schedulePump = (entry: Entry, waitMs: number): void => {
-    if (entry.timer !== undefined || entry.waiters.length === 0 || closed) return;
+    if (entry.timer !== undefined || waiting(entry) === 0 || closed) return;
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       pump(entry);
@@ -164,7 +168,10 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
   };
 
   const pump = (entry: Entry): void => {
-    while (entry.waiters.length > 0 && tryStart(entry)) entry.waiters.shift()?.(slotOf(entry));
+    while (waiting(entry) > 0 && tryStart(entry)) {
+      const lane = entry.waiters.transactional.length > 0 ? 'transactional' : 'bulk';
+      entry.waiters[lane].shift()?.(slotOf(entry));
+    }
   };
 
   const granted = (messageKey: string, entry: Entry): SendSlot => {
@@ -192,29 +199,28 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
   };
 
   return {
-    async acquire(pool, site, messageKey) {
+    async acquire(pool, site, messageKey, lane = 'bulk') {
       const entry = entryFor(pool, site);
       if (closed) return { kind: 'postponed', retryAfterMs: 0 };
-      if (entry.waiters.length === 0 && tryStart(entry)) return granted(messageKey, entry);
-      const waitMs = projectedWaitMs(entry.state, entry.waiters.length + 1, now(), tuning);
+      // Transactional mail only queues behind transactional mail: bulk waiting for the same
+      // site neither delays it nor fills the ready queue it is counted against.
+      const ahead = lane === 'transactional' ? entry.waiters.transactional.length : waiting(entry);
+      if (ahead === 0 && tryStart(entry)) return granted(messageKey, entry);
+      const waitMs = projectedWaitMs(entry.state, ahead + 1, now(), tuning);
       // A site over its rate is postponed by time; a slow one (connections busy) by count.
-      if (entry.waiters.length >= options.readyQueueMax || waitMs > options.maxReadyWaitMs) {
+      if (entry.waiters[lane].length >= options.readyQueueMax || waitMs > options.maxReadyWaitMs) {
         postponed += 1;
-        const retryAfterMs = postponementMs(
-          messageKey,
-          entry,
-          expectedWaitMs(entry, entry.waiters.length + 1),
-        );
+        const retryAfterMs = postponementMs(messageKey, entry, expectedWaitMs(entry, ahead + 1));
         return { kind: 'postponed', retryAfterMs };
       }
-      const slot = new Promise<SlotRequest>((resolve) => entry.waiters.push(resolve));
+      const slot = new Promise<SlotRequest>((resolve) => entry.waiters[lane].push(resolve));
       pump(entry);
       forget(messageKey);
       return slot;
     },
     waitMs(pool, site) {
       const entry = entries.get(throttleKey(pool, site.name));
-      return entry === undefined ? 0 : expectedWaitMs(entry, entry.waiters.length + 1);
+      return entry === undefined ? 0 : expectedWaitMs(entry, waiting(entry) + 1);
     },
     snapshot(onlyChanged) {
       const out: ThrottleSnapshot[] = [];
@@ -231,7 +237,7 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
           accepted: entry.state.accepted,
           throttled: entry.state.throttled,
           inFlight: entry.inFlight,
-          waiting: entry.waiters.length,
+          waiting: waiting(entry),
           history: entry.state.history,
         });
       }
@@ -251,7 +257,10 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
         if (entry.timer !== undefined) clearTimeout(entry.timer);
         entry.timer = undefined;
         // A stopping relay hands waiting messages back to the bus rather than rush them out.
-        for (const resolve of entry.waiters.splice(0))
+        for (const resolve of [
+          ...entry.waiters.transactional.splice(0),
+          ...entry.waiters.bulk.splice(0),
+        ])
           resolve({ kind: 'postponed', retryAfterMs: 0 });
       }
     },
