@@ -15,6 +15,18 @@ export const ANALYTICS_LOG_EVENTS = {
     'A click URL carried a token relais did not sign, an open token, or an expired one: 404 page, no redirect.',
   'analytics.engagement_record_failed':
     'An open or click could not be recorded; the pixel or redirect was still served.',
+  'analytics.elasticsearch_unavailable':
+    'A bulk request to Elasticsearch failed (first of an outage); events stay queued and are retried with backoff.',
+  'analytics.elasticsearch_recovered':
+    'Elasticsearch answered again after failed requests; the backlog is being shipped.',
+  'analytics.elasticsearch_queue_full':
+    'The in-memory Elasticsearch queue hit its bound (once per outage); the oldest events are dropped and counted.',
+  'analytics.elasticsearch_rejected':
+    'Elasticsearch refused some events for good (mapping or validation error); they are not retried.',
+  'analytics.elasticsearch_lost_on_close':
+    'Events still queued for Elasticsearch at shutdown could not be shipped.',
+  'analytics.elasticsearch_templates_installed':
+    'The events ILM policy, component templates and index template were installed or updated.',
 } as const;
 
 /** One of the codes above. */
