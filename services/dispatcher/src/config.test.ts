@@ -23,6 +23,27 @@ describe('dispatcherConfigSchema', () => {
     });
   });
 
+  it('reads reputation classes of recipient domains and rules on them', () => {
+    const config = loadConfig(dispatcherConfigSchema, {
+      env: {
+        ...env,
+        ROUTING__DOMAIN_CLASSES: '{"Gmail.com":"strict","*.yahoo.com":"strict"}',
+        ROUTING__RULES: '[{"messageClass":"marketing","reputation":"strict","pool":"warm"}]',
+      },
+      argv: [],
+    });
+    expect(config.routing).toMatchObject({
+      domainClasses: { 'gmail.com': 'strict', '*.yahoo.com': 'strict' },
+      rules: [{ messageClass: 'marketing', reputation: ['strict'], pool: 'warm' }],
+    });
+    expect(() =>
+      loadConfig(dispatcherConfigSchema, {
+        env: { ...env, ROUTING__DOMAIN_CLASSES: '{"gmail.com":"Not A Class"}' },
+        argv: [],
+      }),
+    ).toThrow();
+  });
+
   it('redacts secrets and private keys in the printed config', () => {
     const printed = JSON.stringify(
       redactConfig(loadConfig(dispatcherConfigSchema, { env, argv: [] })),

@@ -50,12 +50,22 @@ const dkimKey = (defaultSelector: string) =>
     })
     .prefault({});
 
+/** A recipient domain's reputation class: how strictly its receivers judge new senders. */
+const reputationClass = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, 'a class name like strict, lax or default');
+
 /** One routing rule; the first rule whose conditions all hold picks the pool. */
 const routeRule = z.object({
   /** Only messages of this class; every class when absent. */
   messageClass: z.enum(['marketing', 'transactional']).optional(),
   /** Only recipients at one of these domains; every domain when absent. */
   recipientDomains: z.array(domainPattern).min(1).optional(),
+  /** Only recipients whose domain's reputation class (`routing.domainClasses`) is one of these. */
+  reputation: z
+    .union([reputationClass, z.array(reputationClass).min(1)])
+    .transform((value) => (typeof value === 'string' ? [value] : value))
+    .optional(),
   pool: IpPoolNameSchema,
 });
 
@@ -192,6 +202,11 @@ export const dispatcherSettingsSchema = z.object({
       defaultPool: IpPoolNameSchema.prefault('default'),
       /** Checked in order; env: `DISPATCHER__ROUTING__RULES='[{"messageClass":"transactional","pool":"tx"}]'`. */
       rules: z.array(routeRule).default([]),
+      /**
+       * Recipient domain → reputation class, for rules' `reputation`
+       * (`{"gmail.com":"strict","*.corp.example":"lax"}`); unlisted domains are `default`.
+       */
+      domainClasses: z.record(domainPattern, reputationClass).default({}),
     })
     .prefault({}),
   /**
