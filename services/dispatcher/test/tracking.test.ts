@@ -132,6 +132,15 @@ describe.each(drivers)('tracking at render time on $name', (driver) => {
       linkIndex: 1,
       linkCount: 2,
     });
+    // No address in any URL, not even encoded in a token.
+    const urls = [
+      ...(granted?.html ?? '').matchAll(/https:\/\/t\.sender\.test\/[oc]\/([\w-]{66})/g),
+    ];
+    expect(urls).toHaveLength(3);
+    for (const [url, token] of urls) {
+      expect(url).not.toContain('@');
+      expect(Buffer.from(token ?? '', 'base64url').toString('latin1')).not.toContain('c0@');
+    }
     // Text parts are never rewritten.
     expect(granted?.text).toContain('https://shop.sender.test/sale');
 
