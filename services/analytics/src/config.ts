@@ -62,6 +62,34 @@ export const analyticsSettingsSchema = z.object({
       attributionWindow: duration().prefault('7d'),
     })
     .prefault({}),
+  /**
+   * Ships delivery, feedback, engagement and campaign events to Elasticsearch, in the data
+   * stream `relais-events-<namespace>`, when `url` is set (`ANALYTICS__ELASTICSEARCH__URL`).
+   * Events wait in memory while it is slow or down (at most `maxQueue`, oldest dropped
+   * past it); consumption never waits for it. See docs/operations.md.
+   */
+  elasticsearch: z
+    .object({
+      url: z.url(),
+      /** The data stream's last part: one per environment sharing a cluster. */
+      namespace: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9_.]*$/, { error: 'lowercase letters, digits, _ and . only' })
+        .default('default'),
+      /** Most events per bulk request; a full batch is sent at once. */
+      batchSize: z.number().int().min(1).max(10_000).default(500),
+      /** How long the first queued event waits for its batch to fill. */
+      flushInterval: duration().prefault('1s'),
+      /** Most events held in memory while Elasticsearch is away (about 1 KB each). */
+      maxQueue: z.number().int().min(1).default(100_000),
+      /** Longest wait between retries (doubling from 500 ms, jittered). */
+      maxBackoff: duration().prefault('30s'),
+      /** A bulk request slower than this fails and is retried. */
+      requestTimeout: duration().prefault('10s'),
+      /** Install the ILM policy and templates of deploy/elasticsearch before shipping. */
+      installTemplates: z.boolean().default(true),
+    })
+    .optional(),
 });
 
 /** The parsed settings `startAnalytics` takes (with the platform's namespace). */

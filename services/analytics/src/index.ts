@@ -15,6 +15,7 @@ import { onDeliveryDelivered } from './handlers/on-delivery-delivered';
 import { onDeliveryExpired } from './handlers/on-delivery-expired';
 import { createKpiBatcher, createOutcomeBatcher } from './outcome-batcher';
 import { createSqlKpiStore } from './adapters/sql-kpi-store';
+import { startEventShipper } from './adapters/elasticsearch-client';
 import { withKpis } from './handlers/record-kpis';
 import type { AnalyticsLogEvent } from './log-events';
 import type { AnalyticsPorts } from './ports';
@@ -101,6 +102,7 @@ export async function startAnalytics(
   }
 
   const queue = analyticsQueue(settings.namespace);
+  const shipper = startEventShipper(platform, settings.elasticsearch);
   // The inbox consumer is the queue name, as the bus's store-backed dedupe recorded it.
   const outcomes = createOutcomeBatcher({ store, consumer: queue, batchSize: settings.batchSize });
   // Events no delivery batch carries are counted into the KPI slices by their own batcher,
@@ -121,7 +123,9 @@ export async function startAnalytics(
       handler: (envelope: Envelope<T>, ports: AnalyticsPorts) => Promise<void>,
     ): Handler<T> =>
     (envelope, { logger: messageLogger }) =>
-      runtime.trackInFlight(handler(envelope, { ...base, logger: messageLogger }));
+      runtime.trackInFlight(
+        handler(envelope, { ...base, logger: messageLogger }).then(() => shipper?.ship(envelope)),
+      );
   const subscription = await platform.bus.subscribe(
     queue,
     {
