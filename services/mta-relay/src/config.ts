@@ -106,8 +106,8 @@ export const ipSourceSchema = z.object({
     .trim()
     .toLowerCase()
     .regex(/^[a-z0-9-]+(\.[a-z0-9-]+)+$/, 'a host name like mta1.example.com'),
-  /** Its share of the pool's connections relative to the other sources' weights. */
-  weight: z.number().int().min(1).max(1000).default(1),
+  /** Its share of the pool's sends relative to the other sources'; 0 takes it out of use. */
+  weight: z.number().int().min(0).max(1000).default(1),
   warmup: warmupSchema.optional(),
 });
 

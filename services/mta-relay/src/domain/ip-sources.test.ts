@@ -95,6 +95,20 @@ describe('chooseSource', () => {
     expect(nextDay).toMatchObject({ kind: 'source', index: 0 });
   });
 
+  it('never sends from a source of weight 0, even when it is the only one left', () => {
+    const draining: IpSource[] = [
+      { address: '192.0.2.1', ehlo: 'mta1.example', weight: 0 },
+      {
+        address: '192.0.2.2',
+        ehlo: 'mta2.example',
+        weight: 1,
+        warmup: { startMs: START, dailyCaps: [1] },
+      },
+    ];
+    expect(chooseSource(draining, [], [0, 0], START)).toMatchObject({ kind: 'source', index: 1 });
+    expect(chooseSource(draining, [], [0, 1], START)).toMatchObject({ kind: 'capped' });
+  });
+
   it('postpones to the next UTC day when every source is at its cap', () => {
     const onlyWarming = [sources[0] as IpSource];
     const noon = START + DAY + 12 * 3_600_000;

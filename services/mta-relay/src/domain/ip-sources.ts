@@ -91,8 +91,9 @@ export function chooseSource(
   sentToday: readonly number[],
   nowMs: number,
 ): SourceChoice {
+  // Weight 0 takes a source out of rotation (to drain it) without removing its counts.
   const eligible = sources.map(
-    (source, i) => (sentToday[i] ?? 0) < warmupCap(source.warmup, nowMs),
+    (source, i) => source.weight > 0 && (sentToday[i] ?? 0) < warmupCap(source.warmup, nowMs),
   );
   const picked = pickWeighted(
     state,
