@@ -183,6 +183,9 @@ export interface SmtpSourceOptions {
    * false: one message per connection. smtp-source offers nothing in between.
    */
   reuseConnections?: boolean;
+  /** Envelope sender and recipient (`-f`, `-t`); smtp-source's defaults otherwise. */
+  from?: string;
+  to?: string;
   /** When given, the run ends only once this sink has counted every message sent. */
   sink?: SmtpSink;
   timeoutMs?: number;
@@ -211,6 +214,8 @@ export async function runSmtpSource(options: SmtpSourceOptions): Promise<Through
     '-C',
     '5',
   ];
+  if (options.from !== undefined) args.push('-f', options.from);
+  if (options.to !== undefined) args.push('-t', options.to);
   if (options.reuseConnections ?? true) args.push('-d');
   args.push(`${options.host ?? '127.0.0.1'}:${options.port}`);
   const target = (options.sink?.received() ?? 0) + options.messages;

@@ -1,0 +1,166 @@
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+
+/**
+ * Latency probes for a relay under load: a client submits one small message at a time, to
+ * `p<n>@<domain>`, and notes when the relay answered 250; a sink of its own (the probe
+ * domain is routed to it) notes when the message's final "." arrived. The difference is
+ * the time from acceptance to delivery, the latency a sender sees.
+ */
+export interface ProbeSink {
+  port: number;
+  /** Arrival time (performance.now) by probe number. */
+  arrivals: Map<number, number>;
+  close(): Promise<void>;
+}
+
+/** A minimal SMTP server that accepts everything and records probe arrivals. */
+export async function startProbeSink(): Promise<ProbeSink> {
+  const arrivals = new Map<number, number>();
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffer = '';
+    let inData = false;
+    let probes: number[] = [];
+    socket.write('220 probe-sink ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('latin1');
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf('\r\n.\r\n');
+          if (end === -1) return;
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          const now = performance.now();
+          for (const probe of probes) arrivals.set(probe, now);
+          probes = [];
+          socket.write('250 2.0.0 ok\r\n');
+          continue;
+        }
+        const end = buffer.indexOf('\r\n');
+        if (end === -1) return;
+        const line = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const verb = line.slice(0, 4).toUpperCase();
+        if (verb === 'EHLO') socket.write('250-probe-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n');
+        else if (verb === 'RCPT') {
+          const match = /<p(\d+)@/i.exec(line);
+          if (match) probes.push(Number(match[1]));
+          socket.write('250 2.1.5 ok\r\n');
+        } else if (verb === 'DATA') {
+          inData = true;
+          socket.write('354 go on\r\n');
+          // The terminator search needs the CRLF that ended the DATA line.
+          buffer = `\r\n${buffer}`;
+        } else if (verb === 'QUIT') {
+          socket.end('221 bye\r\n');
+          return;
+        } else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    arrivals,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** One SMTP session that sends messages one after another, without TLS or AUTH. */
+async function openSession(port: number) {
+  const socket = connect({ host: '127.0.0.1', port });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  let buffer = '';
+  const waiting: ((reply: string) => void)[] = [];
+  let current: string[] = [];
+  socket.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString('latin1');
+    for (let end = buffer.indexOf('\r\n'); end !== -1; end = buffer.indexOf('\r\n')) {
+      const line = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      current.push(line);
+      if (line[3] === '-') continue;
+      const reply = current.join('\n');
+      current = [];
+      waiting.shift()?.(reply);
+    }
+  });
+  const reply = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const command = (line: string) => {
+    const answer = reply();
+    socket.write(`${line}\r\n`);
+    return answer;
+  };
+  await reply();
+  await command('EHLO probe.bench.test');
+  return { command, close: () => socket.destroy() };
+}
+
+/** Latencies in ms of the probes that arrived; `sent` counts every probe accepted. */
+export interface ProbeResult {
+  sent: number;
+  latenciesMs: number[];
+}
+
+/**
+ * Sends a probe every `intervalMs` until `until` settles, then waits up to `drainMs` for
+ * the last ones to arrive at the probe sink.
+ */
+export async function runProbes(options: {
+  port: number;
+  domain: string;
+  sink: ProbeSink;
+  intervalMs: number;
+  until: Promise<unknown>;
+  drainMs?: number;
+}): Promise<ProbeResult> {
+  const session = await openSession(options.port);
+  const accepted = new Map<number, number>();
+  let done = false;
+  void options.until.finally(() => {
+    done = true;
+  });
+  let next = 0;
+  while (!done) {
+    const id = (next += 1);
+    await session.command('MAIL FROM:<probe@source.bench.test>');
+    await session.command(`RCPT TO:<p${id}@${options.domain}>`);
+    await session.command('DATA');
+    const reply = await session.command(
+      `From: <probe@source.bench.test>\r\nTo: <p${id}@${options.domain}>\r\n` +
+        `Subject: probe ${id}\r\nMessage-ID: <probe-${id}-${Date.now()}@source.bench.test>\r\n` +
+        `Date: ${new Date().toUTCString()}\r\n\r\nprobe\r\n.`,
+    );
+    if (reply.startsWith('250')) accepted.set(id, performance.now());
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+  }
+  session.close();
+  const deadline = performance.now() + (options.drainMs ?? 30_000);
+  while (performance.now() < deadline && options.sink.arrivals.size < accepted.size) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const latenciesMs: number[] = [];
+  for (const [id, at] of accepted) {
+    const arrived = options.sink.arrivals.get(id);
+    if (arrived !== undefined) latenciesMs.push(arrived - at);
+  }
+  options.sink.arrivals.clear();
+  return { sent: accepted.size, latenciesMs };
+}
+
+/** The q-quantile (0–1) of the values, nearest rank; NaN when there are none. */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}
