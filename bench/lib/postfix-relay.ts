@@ -1,5 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -52,9 +60,14 @@ export async function startPostfixRelay(options: {
   mkdirSync(join(dir, 'data'));
   const owner = spawnSync('id', ['-u', 'postfix'], { encoding: 'utf8' }).stdout.trim();
   chownSync(join(dir, 'data'), Number(owner), 0);
-  // `postfix -c` wants the directory listed in the default configuration.
-  if (!existsSync('/etc/postfix/main.cf')) {
-    writeFileSync('/etc/postfix/main.cf', `alternate_config_directories = ${tmpdir()}\n`);
+  // `postfix -c` wants the directory listed in the default configuration. The Debian
+  // package installed as "No configuration" has none; one an operator wrote is left alone.
+  const defaults = '/etc/postfix/main.cf';
+  const marker = '# written by relais bench/lib/postfix-relay.ts';
+  if (!existsSync(defaults) || readFileSync(defaults, 'utf8').startsWith(marker)) {
+    writeFileSync(defaults, `${marker}\nalternate_config_directories = ${tmpdir()}\n`);
+  } else if (!readFileSync(defaults, 'utf8').includes(tmpdir())) {
+    throw new Error(`add "alternate_config_directories = ${tmpdir()}" to ${defaults}`);
   }
   const transport = Object.entries(options.routes)
     .map(([domain, port]) => `${domain}=smtp:[127.0.0.1]:${port}`)

@@ -10,12 +10,15 @@ export interface ProbeSink {
   port: number;
   /** Arrival time (performance.now) by probe number. */
   arrivals: Map<number, number>;
+  /** Messages received that were not probes (bulk sharing the probes' destination). */
+  others(): number;
   close(): Promise<void>;
 }
 
 /** A minimal SMTP server that accepts everything and records probe arrivals. */
 export async function startProbeSink(): Promise<ProbeSink> {
   const arrivals = new Map<number, number>();
+  let others = 0;
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -35,6 +38,7 @@ export async function startProbeSink(): Promise<ProbeSink> {
           inData = false;
           const now = performance.now();
           for (const probe of probes) arrivals.set(probe, now);
+          if (probes.length === 0) others += 1;
           probes = [];
           socket.write('250 2.0.0 ok\r\n');
           continue;
@@ -65,6 +69,7 @@ export async function startProbeSink(): Promise<ProbeSink> {
   return {
     port: (server.address() as AddressInfo).port,
     arrivals,
+    others: () => others,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

@@ -15,7 +15,11 @@
  * sink). The last line is one JSON object: `{"relaisPerSecond", "postfixPerSecond",
  * "ratio", …}` with the 2 KB figures.
  *
- *   npm run bench -- relay [--messages N] [--sessions S]
+ * Then the priority lane: `--bulk` marketing messages (default 20,000) put on the relay's
+ * marketing queue at once, to the same destination (site) as transactional probes submitted
+ * meanwhile; it prints the probes' p50/p99 with the bulk backlog and without it.
+ *
+ *   npm run bench -- relay [--messages N] [--sessions S] [--bulk N]
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +27,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { randomUUID } from 'node:crypto';
+import { MessageBus, createRabbitTransport } from '@relais/bus';
+import { createEnvelope } from '@relais/domain';
+import { createLogger } from '@relais/telemetry';
 import {
   createTestSchema,
   createTestVhost,
@@ -47,6 +55,7 @@ const ENVELOPE = { from: 'bench@source.bench.test', to: `bench@${SINK_DOMAIN}` }
 
 const messages = numberArg('--messages', 10_000);
 const sessions = numberArg('--sessions', 20);
+const bulk = numberArg('--bulk', 20_000);
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -165,7 +174,104 @@ async function started(run: ChildRun): Promise<void> {
   await run.waitForLine((line) => line.includes('runtime.started'), 120_000);
 }
 
-async function relaisLeg(sink: SmtpSink, probeSink: ProbeSink): Promise<LegResult[]> {
+interface LaneResult {
+  bulk: number;
+  bulkPerSecond: number;
+  alone: { p50Ms: number; p99Ms: number; probes: number };
+  underBulk: { p50Ms: number; p99Ms: number; probes: number };
+}
+
+/**
+ * Transactional probes to the probe sink alone, then while `bulk` marketing messages to the
+ * same sink (one site) drain from the marketing queue.
+ */
+async function measureLanes(
+  amqpUrl: string,
+  namespace: string,
+  tenantId: string,
+  submissionPort: number,
+  probeSink: ProbeSink,
+): Promise<LaneResult> {
+  const figures = (latencies: number[]) => ({
+    p50Ms: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    probes: latencies.length,
+  });
+  const alone = await runProbes({
+    port: submissionPort,
+    domain: PROBE_DOMAIN,
+    sink: probeSink,
+    intervalMs: 100,
+    until: new Promise((resolve) => setTimeout(resolve, 10_000)),
+  });
+  const logger = createLogger({ service: 'bench-relay', level: 'warn' });
+  const bus = new MessageBus({
+    transport: await createRabbitTransport({ url: amqpUrl, logger, connectionName: 'bench' }),
+    logger,
+    namespace,
+  });
+  const raw = Buffer.from(
+    `From: <news@mail.bench.test>\r\nTo: <bulk@${PROBE_DOMAIN}>\r\nSubject: bulk\r\n\r\n` +
+      `${'bulk mail line of a newsletter, repeated to about two kilobytes.\r\n'.repeat(30)}`,
+  ).toString('base64');
+  const before = probeSink.others();
+  const startMs = performance.now();
+  const firstAttemptAt = new Date().toISOString();
+  for (let sent = 0; sent < bulk; sent += 500) {
+    const count = Math.min(500, bulk - sent);
+    await bus.publishMany(
+      Array.from({ length: count }, () =>
+        createEnvelope({
+          type: 'outbound.send',
+          tenantId,
+          data: {
+            messageId: randomUUID(),
+            messageClass: 'marketing',
+            pool: 'default',
+            mailFrom: 'bounces@bounces.bench.test',
+            rcptTo: `bulk@${PROBE_DOMAIN}`,
+            rawBase64: raw,
+            firstAttemptAt,
+            attempt: 1,
+          },
+        }),
+      ),
+    );
+  }
+  log(
+    `lanes: ${bulk} marketing messages queued in ${((performance.now() - startMs) / 1000).toFixed(1)} s`,
+  );
+  const drained = (async () => {
+    while (probeSink.others() - before < bulk) await new Promise((r) => setTimeout(r, 200));
+  })();
+  const underBulk = await runProbes({
+    port: submissionPort,
+    domain: PROBE_DOMAIN,
+    sink: probeSink,
+    intervalMs: 100,
+    until: drained,
+  });
+  const seconds = (performance.now() - startMs) / 1000;
+  await bus.close();
+  const result: LaneResult = {
+    bulk,
+    bulkPerSecond: bulk / seconds,
+    alone: figures(alone.latenciesMs),
+    underBulk: figures(underBulk.latenciesMs),
+  };
+  log(
+    `lanes: transactional p50/p99 alone ${result.alone.p50Ms.toFixed(0)}/${result.alone.p99Ms.toFixed(0)} ms ` +
+      `(${result.alone.probes} probes); during ${bulk} bulk (${result.bulkPerSecond.toFixed(0)} msg/s, ` +
+      `same site) ${result.underBulk.p50Ms.toFixed(0)}/${result.underBulk.p99Ms.toFixed(0)} ms ` +
+      `(${result.underBulk.probes} probes)`,
+  );
+  return result;
+}
+
+async function relaisLeg(
+  sink: SmtpSink,
+  probeSink: ProbeSink,
+): Promise<{ results: LegResult[]; lanes: LaneResult }> {
   for (const kind of ['rabbitmq', 'postgres'] as const) {
     const found = await probe(kind);
     if (!found.available) throw new Error(`${kind} is not reachable: ${found.problem ?? ''}`);
@@ -233,7 +339,14 @@ async function relaisLeg(sink: SmtpSink, probeSink: ProbeSink): Promise<LegResul
     for (const size of SIZES) {
       results.push(await measure('relais', submissionPort, sink, probeSink, pids, size, false));
     }
-    return results;
+    const lanes = await measureLanes(
+      vhost.url,
+      env['NAMESPACE']!,
+      tenantId,
+      submissionPort,
+      probeSink,
+    );
+    return { results, lanes };
   } finally {
     for (const run of processes) run.signal('SIGTERM');
     await Promise.all(processes.map((run) => run.exited));
@@ -273,7 +386,7 @@ async function main(): Promise<void> {
   const sink = await startSmtpSink();
   const probeSink = await startProbeSink();
   try {
-    const relais = await relaisLeg(sink, probeSink);
+    const { results: relais, lanes } = await relaisLeg(sink, probeSink);
     const postfix = await postfixLeg(sink, probeSink);
     const [r2, p2] = [relais[0]!, postfix[0]!];
     for (let i = 0; i < SIZES.length; i += 1) {
@@ -293,6 +406,7 @@ async function main(): Promise<void> {
         messages,
         relais,
         postfix,
+        lanes,
       })}\n`,
     );
   } finally {
