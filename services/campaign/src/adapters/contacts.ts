@@ -170,7 +170,8 @@ export async function updateContact(
 
 /**
  * Erasure: the contact and its consent ledger go; its message rows keep only ids, the
- * address is blanked, so campaign counts stay right without keeping personal data.
+ * address is blanked, so campaign counts stay right without keeping personal data. Its
+ * engagement rows and conversions keep their figures, not the person.
  */
 export async function deleteContact(
   store: Store,
@@ -187,6 +188,17 @@ export async function deleteContact(
       tenantId,
       contactId,
     ]);
+    // Opens and clicks keep their verdicts but lose the user agent (a device fingerprint);
+    // conversions keep their message and amount but no longer name the contact.
+    await tx.query(
+      `UPDATE engagement_events SET user_agent = NULL
+       WHERE message_id IN (SELECT id FROM messages WHERE tenant_id = $1 AND contact_id = $2)`,
+      [tenantId, contactId],
+    );
+    await tx.query(
+      `UPDATE conversions SET contact_id = NULL WHERE tenant_id = $1 AND contact_id = $2`,
+      [tenantId, contactId],
+    );
     await tx.query(
       `UPDATE messages SET email = '', updated_at = now() WHERE tenant_id = $1 AND contact_id = $2`,
       [tenantId, contactId],
