@@ -12,6 +12,11 @@ export interface TrackingInput {
   now: Date;
   /** URLs starting with one of these are left alone (the one-click unsubscribe link). */
   keep?: readonly string[];
+  /**
+   * The recipient's address: a link whose target holds it (plain or percent-encoded) stays
+   * direct, so no address is ever stored in the link table, where erasure cannot reach it.
+   */
+  recipient?: string;
 }
 
 /** A tracked link target, for the campaign's link table. */
@@ -55,19 +60,26 @@ export function checkTrackingBase(baseUrl: string): string {
 /**
  * Rewrites the http(s) links of an HTML part to `<base>/c/<token>` and adds an open pixel
  * `<base>/o/<token>.gif` before `</body>`. Links marked `data-relais-notrack`, links to
- * `keep` prefixes and links past the 255th stay direct. The target is not in the URL: the
+ * `keep` prefixes, links holding the recipient's address and links past the 255th stay
+ * direct. The target is not in the URL: the
  * caller stores `links` in the campaign's link table, keyed by `linkKeyOf(url)`.
  */
 export function addTracking(html: string, input: TrackingInput): TrackedHtml {
   const base = checkTrackingBase(input.baseUrl);
   const keep = [base, ...(input.keep ?? [])];
+  const address = input.recipient?.toLowerCase();
+  const holdsAddress = (url: string) => {
+    if (address === undefined || address === '') return false;
+    const lower = url.toLowerCase();
+    return lower.includes(address) || lower.includes(encodeURIComponent(address));
+  };
+  const untracked = (tag: string, url: string) =>
+    NO_TRACK.test(tag) || keep.some((prefix) => url.startsWith(prefix)) || holdsAddress(url);
   const messageId = input.messageId as MessageId;
   const found: Array<{ url: string }> = [];
   html.replace(LINK, (match, _prefix: string, _quote: string, href: string) => {
     const url = decodeEntities(href);
-    if (!NO_TRACK.test(match) && !keep.some((prefix) => url.startsWith(prefix))) {
-      if (found.length < MAX_TRACKED_LINKS) found.push({ url });
-    }
+    if (!untracked(match, url) && found.length < MAX_TRACKED_LINKS) found.push({ url });
     return match;
   });
   const linkCount = found.length;
@@ -75,7 +87,7 @@ export function addTracking(html: string, input: TrackingInput): TrackedHtml {
   const links = new Map<string, string>();
   const rewritten = html.replace(LINK, (match, prefix: string, quote: string, href: string) => {
     const url = decodeEntities(href);
-    if (NO_TRACK.test(match) || keep.some((start) => url.startsWith(start))) return match;
+    if (untracked(match, url)) return match;
     if (index >= linkCount) return match;
     index += 1;
     const linkKey = linkKeyOf(url);

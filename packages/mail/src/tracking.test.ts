@@ -97,6 +97,15 @@ describe('addTracking', () => {
     expect(tracked.html).toContain('https://keep.example/');
   });
 
+  it('leaves a link holding the recipient address direct, plain or percent-encoded', () => {
+    const personal = addTracking(
+      '<a href="https://shop.example/?e=Ana%40x.example">1</a><a href="https://shop.example/u/ana@x.example">2</a><a href="https://shop.example/">3</a>',
+      { baseUrl: 'https://t.example', messageId, secret, now, recipient: 'ana@x.example' },
+    );
+    expect(personal.links.map((link) => link.url)).toEqual(['https://shop.example/']);
+    expect(personal.html).toContain('https://shop.example/?e=Ana%40x.example');
+  });
+
   it('adds one open pixel before </body>', () => {
     expect(tracked.html).toMatch(
       /<img src="https:\/\/t\.example\/o\/[A-Za-z0-9_-]{66}\.gif"[^>]*><\/body>/,

@@ -23,7 +23,8 @@ const identity = {
 };
 const HTML =
   '<html><body><p>Sale</p><a href="https://shop.sender.test/sale?c={{ contact.code }}">Shop</a>' +
-  '<a href="https://blog.sender.test/">Blog</a><a href="{{ unsubscribe_url }}">Unsubscribe</a></body></html>';
+  '<a href="https://blog.sender.test/">Blog</a><a href="https://shop.sender.test/me?e={{ contact.email | url_encode }}">Me</a>' +
+  '<a href="{{ unsubscribe_url }}">Unsubscribe</a></body></html>';
 const TEXT = 'Shop: https://shop.sender.test/sale\n';
 
 /** Consent of a contact for `tracking`: granted, withdrawn, or never asked. */
@@ -118,7 +119,9 @@ describe.each(drivers)('tracking at render time on $name', (driver) => {
       ...(granted?.html ?? '').matchAll(/https:\/\/t\.sender\.test\/c\/([\w-]{66})/g),
     ];
     expect(clicks).toHaveLength(2);
-    expect(granted?.html).not.toContain('shop.sender.test');
+    expect(granted?.html).not.toContain('shop.sender.test/sale');
+    // A link holding the address stays direct: no address goes into the link table.
+    expect(granted?.html).toContain('https://shop.sender.test/me?e=c0%40example.test');
     // The one-click unsubscribe link stays direct.
     expect(granted?.html).toContain('https://u.sender.test/u/');
     const claims = verifyTrackingToken(clicks[0]?.[1] ?? '', TRACKING_SECRET, {

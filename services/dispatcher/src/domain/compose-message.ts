@@ -112,6 +112,7 @@ export function composeMessage(
       secret: identity.tracking.secret,
       now,
       keep: unsubscribe === null ? [] : [unsubscribe.baseUrl],
+      recipient: recipient.email,
     });
     html = tracking.html;
     links = tracking.links;
