@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   chownSync,
   existsSync,
   mkdirSync,
@@ -56,6 +57,8 @@ export async function startPostfixRelay(options: {
 }): Promise<PostfixRelay> {
   ensurePostfixTools();
   const dir = mkdtempSync(join(tmpdir(), 'relais-bench-postfix-'));
+  // Postfix's daemons drop to mail_owner, which must reach the data directory inside.
+  chmodSync(dir, 0o755);
   mkdirSync(join(dir, 'queue'));
   mkdirSync(join(dir, 'data'));
   const owner = spawnSync('id', ['-u', 'postfix'], { encoding: 'utf8' }).stdout.trim();
