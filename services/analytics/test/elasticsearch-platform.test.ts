@@ -58,6 +58,7 @@ describe('analytics with Elasticsearch down, then back (embedded platform)', () 
   const namespace = uniqueName('analytics').replace(/_/g, '-');
   let platform: Platform;
   let es: ReturnType<typeof fakeElasticsearch>;
+  let httpPort: number;
 
   beforeAll(async () => {
     const port = await freePort();
@@ -76,7 +77,7 @@ describe('analytics with Elasticsearch down, then back (embedded platform)', () 
     });
     platform = await startPlatform('analytics-es-test', config);
     await startAnalytics(platform, config);
-    await platform.runtime.start();
+    ({ port: httpPort } = await platform.runtime.start());
   });
   afterAll(async () => {
     await platform?.runtime.stop('test');
@@ -126,5 +127,11 @@ describe('analytics with Elasticsearch down, then back (embedded platform)', () 
     expect(actions[0]).toEqual({ create: { _index: 'relais-events-it', _id: events[0]!.id } });
     const ids = new Set(actions.map((a) => (a['create'] as { _id: string })._id));
     expect(ids.size).toBe(21);
+
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toMatch(
+      /relais_analytics_elasticsearch_events\{[^}]*state="shipped"[^}]*\} 21/,
+    );
+    expect(metrics).toMatch(/relais_analytics_elasticsearch_events\{[^}]*state="dropped"[^}]*\} 0/);
   });
 });

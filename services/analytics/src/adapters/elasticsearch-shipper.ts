@@ -5,7 +5,7 @@ import { toEcsDoc, type EcsEventDoc } from '../elasticsearch/ecs-event';
 import type { AnalyticsLogEvent } from '../log-events';
 
 /** What the shipper did so far (exposed for tests and `/metrics`). */
-export interface ShipperStats {
+export type ShipperStats = {
   /** Documents waiting in memory. */
   queued: number;
   /** Documents Elasticsearch accepted (a duplicate `create`, 409, counts as accepted). */
@@ -16,7 +16,7 @@ export interface ShipperStats {
   rejected: number;
   /** Bulk requests that failed as a whole (and were retried). */
   failedRequests: number;
-}
+};
 
 /** Ships events to Elasticsearch without ever making their consumer wait. */
 export interface EventShipper {
