@@ -101,12 +101,7 @@ describe.each(drivers)('KPI slices on $name', (driver) => {
     );
     const contactId = randomUUID();
     await record(
-      engagement(
-        'engagement.unsubscribed',
-        tenantId,
-        { messageId: m1, contactId },
-        at(30),
-      ),
+      engagement('engagement.unsubscribed', tenantId, { messageId: m1, contactId }, at(30)),
       ports,
     );
     await record(
@@ -214,6 +209,45 @@ describe.each(drivers)('KPI slices on $name', (driver) => {
 
     const later = await kpiStore.report({ tenantId, groupBy: ['hour'], from: at(60), to: at(120) });
     expect(later.map((row) => row.totals.sent)).toEqual([1]);
+  });
+
+  it('takes back a human click the tracking store re-marked as a scanner’s', async () => {
+    const { tenantId } = await seedTenant(store);
+    const { messageIds } = await seedKpiCampaign(store, tenantId, ['gmail.com', 'gmail.com']);
+    const [scanned, read] = messageIds as [never, never];
+    const url = 'https://shop.test/';
+    const click = (messageId: string, machine: boolean, minutes: number) =>
+      engagement('engagement.clicked', tenantId, { messageId, machine, url }, at(minutes));
+    // What the tracking store leaves: each first click looked human when it was recorded.
+    for (const messageId of [scanned, read]) {
+      await store.query(
+        `INSERT INTO engagement_events (message_id, tenant_id, kind, machine, occurred_at)
+         VALUES ($1, $2, 'click', false, $3)`,
+        [messageId, tenantId, at(10)],
+      );
+      await store.query(`UPDATE messages SET human_clicked_at = $2 WHERE id = $1`, [
+        messageId,
+        at(10),
+      ]);
+      await record(click(messageId, false, 10), ports);
+    }
+    // The scanner's burst walked every link: re-marked, no human click left on `scanned`.
+    await store.query(`UPDATE messages SET human_clicked_at = NULL WHERE id = $1`, [scanned]);
+    await record(click(scanned, true, 70), ports);
+    // A person's click followed by a scanner's: the human click stands.
+    await record(click(read, true, 71), ports);
+
+    const rows = await kpiStore.report({ tenantId, groupBy: ['hour'] });
+    expect(
+      rows.map((r) => [
+        r.dimensions.hour?.toISOString(),
+        r.totals.clicks_human_unique,
+        r.totals.clicks,
+      ]),
+    ).toEqual([
+      [hour.toISOString(), 1, 2],
+      [at(60).toISOString(), 0, 2],
+    ]);
   });
 
   it('keeps another tenant’s events and ids out of a tenant’s slices', async () => {

@@ -32,6 +32,21 @@ JOIN messages m ON m.id = v.id AND m.tenant_id = v.tenant_id AND m.campaign_id I
 ON CONFLICT DO NOTHING
 RETURNING message_id, metric`;
 
+/**
+ * Human click marks the tracking store no longer backs: a scanner burst re-marked as
+ * machine leaves the message without a human click (\`human_clicked_at\` recomputed in the
+ * transaction that published the machine click). Each comes back with the hour of the
+ * message's first click, the one that counted it.
+ */
+const RETRACT_HUMAN_CLICKS = `
+DELETE FROM kpi_message_marks k
+USING unnest($1::uuid[], $2::uuid[]) AS v(id, tenant_id), messages m
+WHERE k.message_id = v.id AND k.metric = 'clicks_human_unique'
+  AND m.id = v.id AND m.tenant_id = v.tenant_id AND m.human_clicked_at IS NULL
+RETURNING k.message_id,
+  (SELECT min(e.occurred_at) FROM engagement_events e
+   WHERE e.message_id = k.message_id AND e.kind = 'click') AS first_click`;
+
 const SLICES = `
 SELECT m.id, m.campaign_id, coalesce(m.variant, '') AS variant, m.domain, d.provider, d.pool
 FROM messages m
@@ -134,6 +149,23 @@ export async function recordKpiFacts(tx: Queryable, facts: readonly KpiFact[]): 
     }
   }
 
+  const retractions = new Map<KpiFact, Date>();
+  const retracting = [
+    ...new Map(
+      facts.filter((f) => f.retractsHumanClick).map((f) => [key(f.messageId), f] as const),
+    ).values(),
+  ];
+  if (retracting.length > 0) {
+    const { rows } = await tx.query<{ message_id: string; first_click: Date | string | null }>(
+      RETRACT_HUMAN_CLICKS,
+      [retracting.map((f) => f.messageId), retracting.map((f) => f.tenantId)],
+    );
+    for (const row of rows) {
+      const fact = retracting.find((f) => key(f.messageId) === key(row.message_id))!;
+      retractions.set(fact, row.first_click === null ? fact.occurredAt : new Date(row.first_click));
+    }
+  }
+
   const { rows } = await tx.query<{
     id: string;
     campaign_id: CampaignId;
@@ -154,20 +186,14 @@ export async function recordKpiFacts(tx: Queryable, facts: readonly KpiFact[]): 
   }
 
   const increments = new Map<string, Increment>();
-  for (const fact of facts) {
-    const slice = slices.get(key(fact.messageId));
-    if (slice === undefined) continue;
-    const counted = [...fact.always, ...(firsts.get(fact) ?? [])];
-    if (sentBy.has(fact)) counted.push('sent');
-    if (counted.length === 0 && !fact.revenue) continue;
-    const hour = hourOf(fact.occurredAt);
+  const entryOf = (fact: KpiFact, slice: Slice, at: Date): Increment => {
     const values = [
       fact.tenantId,
       slice.campaignId,
       slice.variant,
       slice.provider,
       slice.pool,
-      hour.toISOString(),
+      hourOf(at).toISOString(),
       fact.shard,
     ];
     const id = values.join(' ');
@@ -176,6 +202,18 @@ export async function recordKpiFacts(tx: Queryable, facts: readonly KpiFact[]): 
       entry = { values, counts: emptyTotals(), revenue: 0 };
       increments.set(id, entry);
     }
+    return entry;
+  };
+  for (const fact of facts) {
+    const slice = slices.get(key(fact.messageId));
+    if (slice === undefined) continue;
+    const retractedAt = retractions.get(fact);
+    if (retractedAt !== undefined)
+      entryOf(fact, slice, retractedAt).counts.clicks_human_unique -= 1;
+    const counted = [...fact.always, ...(firsts.get(fact) ?? [])];
+    if (sentBy.has(fact)) counted.push('sent');
+    if (counted.length === 0 && !fact.revenue) continue;
+    const entry = entryOf(fact, slice, fact.occurredAt);
     for (const metric of counted) entry.counts[metric] += 1;
     entry.revenue += fact.revenue ?? 0;
   }

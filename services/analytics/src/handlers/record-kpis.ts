@@ -33,6 +33,7 @@ export async function recordKpis(
       always: rule.always,
       once: rule.once,
       ...(rule.revenue !== undefined && { revenue: rule.revenue }),
+      ...(rule.retractsHumanClick && { retractsHumanClick: true }),
     },
   });
 }

@@ -42,6 +42,16 @@ describe('KPI rules', () => {
     expect(kpiRuleOf(type, data)).toMatchObject({ messageId, ...expected });
   });
 
+  it('lets a machine click take back a human click the tracking store re-marked', () => {
+    const click = { messageId, url: 'https://shop.test/' };
+    expect(kpiRuleOf('engagement.clicked', { ...click, machine: true })?.retractsHumanClick).toBe(
+      true,
+    );
+    expect(
+      kpiRuleOf('engagement.clicked', { ...click, machine: false })?.retractsHumanClick,
+    ).toBeUndefined();
+  });
+
   it('routes delivery events to their provider and pool, engagement events to none', () => {
     expect(kpiRuleOf('delivery.delivered', delivery)?.route).toEqual({
       recipientDomain: 'gmail.com',

@@ -40,6 +40,12 @@ export interface KpiRule {
    * outcome must not count a second delivery.
    */
   onTransition: readonly KpiCount[];
+  /**
+   * A machine click may reveal that the message's earlier "human" click was a scanner's
+   * (the tracking store re-marks a burst that walked every link): its human click mark is
+   * then taken back, as the tracking figures do.
+   */
+  retractsHumanClick?: boolean;
   /** Added to `revenue`. */
   revenue?: number;
   /** When the fact happened, if the event says so apart from its envelope (conversions). */
@@ -94,6 +100,7 @@ export const KPI_RULES = {
     always: ['clicks'],
     once: data.machine ? ['clicks_unique'] : ['clicks_unique', 'clicks_human_unique'],
     onTransition: none,
+    ...(data.machine && { retractsHumanClick: true }),
   }),
   'engagement.unsubscribed': (data) => ({
     messageId: data.messageId,

@@ -13,6 +13,8 @@ export interface KpiFact {
   once: readonly KpiCount[];
   revenue?: number;
   route?: { recipientDomain: string; pool: string };
+  /** See `KpiRule.retractsHumanClick`. */
+  retractsHumanClick?: boolean;
 }
 
 /** An event the KPI recorder claims itself (the ones no delivery batch carries). */
