@@ -48,7 +48,7 @@ scache unix - - n - 1 scache
  * Starts Postfix (installed by `ensurePostfixTools`) from a configuration directory of its
  * own: listening on 127.0.0.1:`port`, relaying for 127.0.0.0/8 only, each domain of
  * `routes` to its `[127.0.0.1]:port` (no DNS), no TLS, `concurrency` connections per
- * destination, logging to a file in the directory. Needs root, as Postfix does.
+ * destination. Needs root, as Postfix does.
  */
 export async function startPostfixRelay(options: {
   port: number;
@@ -101,7 +101,9 @@ export async function startPostfixRelay(options: {
       'alias_maps =',
       'local_recipient_maps =',
       `default_destination_concurrency_limit = ${options.concurrency}`,
-      `maillog_file = ${join(dir, 'maillog')}`,
+      // Not syslog (often absent in containers); a file of its own would need postlogd's
+      // permissions set up, and nothing here reads it.
+      'maillog_file = /dev/stdout',
       '',
     ].join('\n'),
   );
@@ -124,7 +126,7 @@ export async function startPostfixRelay(options: {
     });
     if (up) break;
     if (performance.now() > deadline) {
-      throw new Error(`postfix did not listen on ${options.port}; see ${join(dir, 'maillog')}`);
+      throw new Error(`postfix did not listen on ${options.port} (postfix -c ${dir} start-fg)`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
