@@ -79,7 +79,7 @@ const EXTRAS: Partial<Record<MessageType, (data: Data, doc: EcsEventDoc, relais:
   },
   'engagement.converted': (data, _doc, relais) => {
     Object.assign(relais, pick(data, ['amount', 'currency', 'attribution']));
-      relais['conversion_id'] = data['conversionId'];
+    relais['conversion_id'] = data['conversionId'];
   },
   'complaint.received': (data, doc, relais) => {
     relais['feedback_type'] = data['feedbackType'];
