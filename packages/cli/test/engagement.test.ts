@@ -209,9 +209,15 @@ describe('engagement through the real tracking URLs, end to end (embedded)', () 
     expect(figures['humanUniqueOpens']).toBe(expected.humanOpens);
     expect(figures['machineOpens']).toBe(expected.machineOpens);
     expect(figures['uniqueOpens']).toBe(expected.humanOpens + expected.machineOpens);
-    expect(figures['humanUniqueClicks']).toBe(
+    // Clicks have a borderline case: a person behind a link scanner who clicks inside the
+    // scanner's burst window is taken for the scanner. Whether their click lands inside it
+    // depends on real timing (a loaded machine stretches the scanner's burst), so their
+    // clicks may or may not count; every other person's click counts exactly.
+    const humanClicks = Number(figures['humanUniqueClicks']);
+    expect(humanClicks).toBeGreaterThanOrEqual(
       expected.humanClicks - expected.humanClicksAfterScanner,
     );
+    expect(humanClicks).toBeLessThanOrEqual(expected.humanClicks);
     expect(Number(figures['machineClicks'])).toBeGreaterThanOrEqual(performed.scannerClicks);
   }, 55_000);
 });
