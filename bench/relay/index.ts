@@ -56,6 +56,18 @@ const ENVELOPE = { from: 'bench@source.bench.test', to: `bench@${SINK_DOMAIN}` }
 const messages = numberArg('--messages', 10_000);
 const sessions = numberArg('--sessions', 20);
 const bulk = numberArg('--bulk', 20_000);
+// `--legs relais` (or `postfix`) runs one side only, for profiling; the ratio needs both.
+const legsIndex = process.argv.indexOf('--legs');
+const legs = new Set(
+  (legsIndex >= 0 ? (process.argv[legsIndex + 1] ?? '') : 'relais,postfix').split(','),
+);
+// BENCH_PROFILE=dispatcher,mta-relay writes V8 CPU profiles of those processes to
+// BENCH_PROFILE_DIR (default /tmp/relais-relay-profiles) when they exit; one folder per
+// process, since the tsx loader's worker thread writes a profile of its own.
+const profiled = new Set((process.env['BENCH_PROFILE'] ?? '').split(',').filter(Boolean));
+const profileDir = process.env['BENCH_PROFILE_DIR'] ?? join(tmpdir(), 'relais-relay-profiles');
+const profileArgs = (name: string): string[] =>
+  profiled.has(name) ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`] : [];
 
 function log(line: string): void {
   process.stderr.write(`${line}\n`);
@@ -305,7 +317,12 @@ async function relaisLeg(
   const processes: ChildRun[] = [];
   try {
     // The relay first: it applies the migrations the tenant needs.
-    const relay = spawnTs(CLI, { args: ['service', 'mta-relay'], env, killAfterMs: 3_600_000 });
+    const relay = spawnTs(CLI, {
+      args: ['service', 'mta-relay'],
+      env,
+      nodeArgs: profileArgs('mta-relay'),
+      killAfterMs: 3_600_000,
+    });
     processes.push(relay);
     await started(relay);
     const tenant = spawnTs(CLI, { args: ['tenants', 'create', '--name', 'bench', '--json'], env });
@@ -313,6 +330,7 @@ async function relaisLeg(
     const { tenantId } = JSON.parse(tenant.lines.at(-1) ?? '{}') as { tenantId: string };
     const dispatcher = spawnTs(CLI, {
       args: ['service', 'dispatcher'],
+      nodeArgs: profileArgs('dispatcher'),
       env: {
         ...env,
         DISPATCHER__SUBMISSION__TRUSTED_NETWORKS: '127.0.0.1',
@@ -386,6 +404,11 @@ async function main(): Promise<void> {
   const sink = await startSmtpSink();
   const probeSink = await startProbeSink();
   try {
+    if (!legs.has('postfix')) {
+      const { results } = await relaisLeg(sink, probeSink);
+      process.stdout.write(`${JSON.stringify({ relais: results })}\n`);
+      return;
+    }
     const { results: relais, lanes } = await relaisLeg(sink, probeSink);
     const postfix = await postfixLeg(sink, probeSink);
     const [r2, p2] = [relais[0]!, postfix[0]!];
