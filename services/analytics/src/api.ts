@@ -12,6 +12,8 @@ import {
 import { getCampaignStats } from './handlers/get-campaign-stats';
 import { kpiRoutes } from './handlers/get-kpis';
 import { createSqlKpiStore } from './adapters/sql-kpi-store';
+import { createSqlDashboardStore } from './adapters/sql-dashboard-store';
+import { getDashboard } from './handlers/get-dashboard';
 import type { AnalyticsLogEvent } from './log-events';
 
 /** How the OpenAPI document introduces the analytics API. */
@@ -30,6 +32,7 @@ export function analyticsRoutes(deps: { store: Store; attributionWindowMs?: numb
     getCampaignEngagement(engagement),
     postConversion(engagement, deps.attributionWindowMs ?? DEFAULT_ATTRIBUTION_WINDOW_MS),
     ...kpiRoutes(createSqlKpiStore(deps.store)),
+    getDashboard(createSqlDashboardStore(deps.store)),
   ];
 }
 
