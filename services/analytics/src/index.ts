@@ -6,6 +6,7 @@ import { createSqlUnsubscribeStore } from './adapters/sql-unsubscribe-store';
 import { oneClickUnsubscribe } from './handlers/one-click-unsubscribe';
 import { startTracking } from './tracking';
 import { analyticsApi } from './api';
+import { dashboardPage } from './handlers/dashboard-page';
 import type { AnalyticsSettings } from './config';
 import { acknowledge } from './handlers/acknowledge';
 import { completeCampaigns } from './handlers/complete-campaigns';
@@ -31,6 +32,10 @@ export { createSqlAnalyticsStore } from './adapters/sql-analytics-store';
 export { createSqlUnsubscribeStore } from './adapters/sql-unsubscribe-store';
 export { oneClickUnsubscribe, type UnsubscribeDeps } from './handlers/one-click-unsubscribe';
 export { createSqlEngagementStore } from './adapters/sql-engagement-store';
+export { createSqlDashboardStore } from './adapters/sql-dashboard-store';
+export { DASHBOARD_ASSETS, dashboardPage } from './handlers/dashboard-page';
+export { dashboardView, providerHealth } from './handlers/get-dashboard';
+export type * from './dashboard-ports';
 export { trackingRoutes, type TrackingDeps } from './handlers/tracking-routes';
 export {
   KNOWN_AGENTS,
@@ -90,6 +95,8 @@ export async function startAnalytics(
       attributionWindowMs: settings.tracking.attributionWindow,
     }),
   );
+  // The web dashboard: static files; its data comes from GET /v1/dashboard above.
+  runtime.app.use('/dashboard', dashboardPage());
   startTracking(platform, settings);
   if (settings.unsubscribeSecret !== undefined) {
     runtime.app.use(
