@@ -60,6 +60,7 @@ export const EXCHANGE_OF: Record<MessageType, ExchangeRole> = {
   'campaign.resumed': 'campaign',
   'campaign.cancelled': 'campaign',
   'campaign.completed': 'campaign',
+  'campaign.pause': 'campaign',
   'dispatch.batch': 'dispatch',
   'outbound.send': 'outbound',
   'delivery.delivered': 'events',
@@ -163,6 +164,11 @@ export function relaisWorkQueues(namespace = 'relais', pools: string[] = ['defau
     {
       name: q('segmentation.campaign'),
       bindings: [{ exchange: 'campaign', routingKey: 'campaign.*' }],
+    },
+    {
+      // Commands to the campaign service (a breaker's pause); its other queues are HTTP.
+      name: q('campaign.commands'),
+      bindings: [{ exchange: 'campaign', routingKey: 'campaign.pause' }],
     },
     {
       name: q('dispatcher.batches'),

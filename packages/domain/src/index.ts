@@ -4,3 +4,4 @@ export * from './messages';
 export * from './envelope';
 export * from './email';
 export * from './header-text';
+export * from './providers';

@@ -30,6 +30,19 @@ const smtpReply = z.object({
 
 const campaignRef = z.object({ campaignId: CampaignIdSchema });
 
+/**
+ * A slice of a campaign: its messages to one mailbox provider (`providerOf` of the
+ * recipient domain), through one IP pool, or both. At least one of the two is set.
+ */
+const sliceScope = z
+  .object({
+    provider: z.string().min(1).max(64).optional(),
+    pool: z.string().min(1).max(64).optional(),
+  })
+  .refine((scope) => scope.provider !== undefined || scope.pool !== undefined, {
+    message: 'a slice names a provider, a pool or both',
+  });
+
 /** One recipient of a campaign batch, as the segmentation service resolved it. */
 const recipient = z.object({
   messageId: MessageIdSchema,
@@ -60,14 +73,31 @@ export const MESSAGE_SCHEMAS = {
     segmentId: SegmentIdSchema,
     messageClass,
   }),
-  /** A campaign (or a slice of it) was paused by a user or by a circuit breaker. */
+  /**
+   * A campaign (or a slice of it) was paused by a user or by a circuit breaker. With a
+   * `scope`, only the campaign's messages to that mailbox provider (`providerOf`) and/or
+   * through that IP pool are held (by the relay); the campaign itself keeps sending.
+   */
   'campaign.paused': campaignRef.extend({
     reason: z.string().max(500),
-    /** When set, only this recipient domain / provider is paused. */
-    scope: z.object({ provider: z.string().optional(), pool: z.string().optional() }).optional(),
+    scope: sliceScope.optional(),
   }),
-  /** A paused campaign resumed. */
-  'campaign.resumed': campaignRef,
+  /** A paused campaign resumed; with a `scope`, only that paused slice did. */
+  'campaign.resumed': campaignRef.extend({ scope: sliceScope.optional() }),
+  /**
+   * Command to the campaign service: pause this slice of a campaign. Sent by analytics when
+   * a circuit breaker trips (a bounce or complaint rate above its threshold with statistical
+   * confidence); the campaign service records the pause once (one active pause per slice)
+   * and announces `campaign.paused`.
+   */
+  'campaign.pause': campaignRef.extend({
+    scope: sliceScope,
+    /** The breaker's metric, e.g. `bounce_rate` or `complaint_rate`. */
+    metric: z.string().min(1).max(64),
+    reason: z.string().min(1).max(500),
+    /** The figures behind the decision (window, counts, rate, bound, threshold). */
+    evidence: z.record(z.string(), z.unknown()).default({}),
+  }),
   /** A campaign was cancelled; pending recipients are never sent. */
   'campaign.cancelled': campaignRef.extend({ reason: z.string().max(500).optional() }),
   /** Every recipient of a campaign reached a final state. */

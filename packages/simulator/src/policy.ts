@@ -65,7 +65,7 @@ export class ProviderPolicy {
   private readonly failureRandom: Random;
 
   constructor(
-    readonly profile: ProviderProfile,
+    public profile: ProviderProfile,
     private readonly seed: number,
     clock: Clock,
     random?: Random,

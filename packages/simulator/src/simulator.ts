@@ -125,6 +125,28 @@ export type SimulatorEvent =
   /** Delivering a bounce or complaint to `returnPath` failed; it is not retried. */
   | { type: 'feedback.failed'; report: FeedbackReport; error: string };
 
+/**
+ * What `updateProfile` may change while the simulator runs: how recipients and messages are
+ * answered from now on. Fields that shape connections and limits (domains, rate limits,
+ * greylisting, sizes) are fixed at start.
+ */
+export const UPDATABLE_PROFILE_FIELDS = [
+  'unknownUsers',
+  'unknownUserRate',
+  'fullMailboxes',
+  'mailboxFullRate',
+  'tempFailureRate',
+  'latencyMs',
+  'requireDkimPass',
+  'asyncBounceRate',
+  'complaintRate',
+] as const;
+
+/** A change to a running provider's behaviour. */
+export type ProfileUpdate = Partial<
+  Pick<ProviderProfileInput, (typeof UPDATABLE_PROFILE_FIELDS)[number]>
+>;
+
 /** A running simulator: one SMTP listener per provider profile. */
 export interface Simulator {
   readonly profiles: readonly ProviderProfile[];
@@ -145,6 +167,12 @@ export interface Simulator {
   pendingEngagement(): number;
   /** Calls `listener` for every event until the returned function is called. */
   subscribe(listener: (event: SimulatorEvent) => void): () => void;
+  /**
+   * Changes a provider's behaviour from its next reply on, e.g. a provider that starts
+   * refusing 20 % of addresses mid-campaign (`{ unknownUserRate: 0.2 }`). Returns the new
+   * profile; throws CONFIG_INVALID for an unknown provider or an invalid value.
+   */
+  updateProfile(name: string, update: ProfileUpdate): ProviderProfile;
   /** Resolves once `count` messages in total have been accepted since start. */
   waitForAccepted(count: number, timeoutMs?: number): Promise<void>;
   /**
@@ -333,9 +361,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     inFlight.add(sending);
   };
 
-  const servers = profiles.map((profile) => {
+  const policies = profiles.map(
+    (profile) => new ProviderPolicy(profile, seed, clock, options.random),
+  );
+  const servers = profiles.map((_, index) => {
     const ports: ProviderServerPorts = {
-      policy: new ProviderPolicy(profile, seed, clock, options.random),
+      policy: policies[index]!,
       clock,
       dkimResolver,
       logger,
@@ -392,6 +423,30 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     pendingFeedback: () => timers.size,
     engagement: () => engagement.summary(),
     pendingEngagement: () => engagement.pending(),
+    updateProfile: (name, update) => {
+      const index = profiles.findIndex((candidate) => candidate.name === name);
+      const current = profiles[index];
+      if (current === undefined) {
+        throw new RelaisError('CONFIG_INVALID', `no simulated provider named ${name}`, {
+          details: { provider: name, known: profiles.map((p) => p.name).join(',') },
+        });
+      }
+      const changes = Object.fromEntries(
+        UPDATABLE_PROFILE_FIELDS.filter((field) => update[field] !== undefined).map((field) => [
+          field,
+          update[field],
+        ]),
+      );
+      // Parsed again as a whole, so an update is checked like a profile file.
+      const [next] = parseProfiles([{ ...current, ...changes }]);
+      profiles[index] = next!;
+      policies[index]!.profile = next!;
+      logger.info(
+        { event: { action: 'simulator.provider.updated' }, provider: name, changes },
+        'simulated provider behaviour changed',
+      );
+      return next!;
+    },
     subscribe: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

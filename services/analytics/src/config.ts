@@ -1,6 +1,13 @@
 import { duration, kernelConfigSchema, withModeCheck } from '@relais/config';
 import { z } from 'zod';
 
+/** A breaker's threshold (a share, 0.05 for 5 %) and the fewest observations it acts on. */
+const breakerRule = (threshold: number, minSample: number) =>
+  z.object({
+    threshold: z.number().gt(0).lt(1).default(threshold),
+    minSample: z.number().int().min(1).default(minSample),
+  });
+
 /**
  * The service's own settings, for a process that hosts several services and nests them
  * under a key of its own (`relais up`: `ANALYTICS__PREFETCH`).
@@ -22,6 +29,36 @@ export const analyticsSettingsSchema = z.object({
    * a campaign's last outcome and its `campaign.completed`.
    */
   completionInterval: duration().default(1_000),
+  /**
+   * Circuit breakers (docs/api/analytics.md, "Automatic protection"): a campaign's mail to
+   * one mailbox provider, or through one IP pool, is paused when its hard-bounce or
+   * complaint rate over the sliding `window` is above the threshold with `confidence`
+   * (the lower bound of the one-sided Wilson interval is above it) on at least `minSample`
+   * observations. One replica sweeps at a time.
+   */
+  breakers: z
+    .object({
+      enabled: z.boolean().default(true),
+      /** How often the window is evaluated: part of the delay between a spike and its pause. */
+      interval: duration().prefault('5s'),
+      /** The sliding window; its resolution is 5 s (the `breaker_window` buckets). */
+      window: duration().prefault('10m'),
+      /** One-sided confidence that the true rate is above the threshold. */
+      confidence: z.number().gt(0.5).lt(1).default(0.95),
+      /** Watch each campaign's IP pools too, besides its mailbox providers. */
+      pools: z.boolean().default(true),
+      /**
+       * Hard bounces / (delivered + hard + soft bounces). 5 %: the bounce rate at which
+       * Amazon SES places a sending account under review (it may pause sending at 10 %).
+       */
+      bounceRate: breakerRule(0.05, 100).prefault({}),
+      /**
+       * Complaints / delivered. 0.3 %: Gmail's and Yahoo's bulk-sender requirements
+       * (February 2024) — spam rate below 0.3 %, never reaching it.
+       */
+      complaintRate: breakerRule(0.003, 100).prefault({}),
+    })
+    .prefault({}),
   /**
    * Rows each campaign counter is split over (`campaign_counters.shard`, at most 64): more
    * shards, fewer consumers waiting on the same row lock; reads sum them all.

@@ -10,6 +10,8 @@ import { dashboardPage } from './handlers/dashboard-page';
 import type { AnalyticsSettings } from './config';
 import { acknowledge } from './handlers/acknowledge';
 import { completeCampaigns } from './handlers/complete-campaigns';
+import { tripBreakers } from './handlers/trip-breakers';
+import { createSqlBreakerStore } from './adapters/sql-breaker-store';
 import { onDeliveryBounced } from './handlers/on-delivery-bounced';
 import { onDeliveryDeferred } from './handlers/on-delivery-deferred';
 import { onDeliveryDelivered } from './handlers/on-delivery-delivered';
@@ -46,6 +48,23 @@ export {
 } from './domain/machine-detection';
 export type * from './engagement-ports';
 export { createOutcomeBatcher, type OutcomeBatcher } from './outcome-batcher';
+export { createSqlBreakerStore, BREAKER_BUCKET_MS } from './adapters/sql-breaker-store';
+export { tripBreakers, type BreakerSweepPorts } from './handlers/trip-breakers';
+export {
+  evaluateBreakers,
+  normalQuantile,
+  tripReason,
+  wilsonLowerBound,
+  type BreakerEvidence,
+  type BreakerMetric,
+  type BreakerRule,
+  type BreakerSettings,
+  type BreakerTrip,
+  type SliceScope,
+  type SlicePause,
+  type WindowCounts,
+} from './domain/breakers';
+export type * from './breaker-ports';
 export { campaignStatsView } from './handlers/get-campaign-stats';
 export {
   completeCampaigns,
@@ -151,6 +170,8 @@ export async function startAnalytics(
       'campaign.resumed': run(acknowledge),
       'campaign.cancelled': run(acknowledge),
       'campaign.completed': run(acknowledge),
+      // The breaker's own command, for the campaign service; analytics only acks it.
+      'campaign.pause': run(acknowledge),
     },
     // Delivery events claim their envelope ids in their batch's transaction; the other
     // types do nothing, so a redelivery of one is harmless.
@@ -180,6 +201,59 @@ export async function startAnalytics(
   timer.unref();
   runtime.onShutdown(
     'analytics completion sweep',
+    async () => {
+      clearInterval(timer);
+      await sweeping;
+    },
+    'intake',
+  );
+  if (settings.breakers.enabled) startBreakerSweep(platform, settings.breakers);
+}
+
+/**
+ * The circuit breakers' sweep: every `interval`, on whichever replica takes the sweep lock,
+ * the window is read from the store (never from this replica's memory, which sees only its
+ * share of the events) and tripped slices are paused through `campaign.pause` commands.
+ */
+function startBreakerSweep(platform: Platform, settings: AnalyticsSettings['breakers']): void {
+  const { runtime, logger } = platform;
+  const ports = {
+    breakers: createSqlBreakerStore(platform.store),
+    settings: {
+      windowMs: settings.window,
+      confidence: settings.confidence,
+      bounceRate: settings.bounceRate,
+      complaintRate: settings.complaintRate,
+      pools: settings.pools,
+    },
+    now: () => new Date(),
+    logger,
+    requested: new Map<string, number>(),
+    // Long enough for the command to reach the campaign service and its pause to be read.
+    requestHoldMs: Math.max(30_000, 3 * settings.interval),
+  };
+  let sweeping: Promise<unknown> | undefined;
+  const tick = () => {
+    if (sweeping || runtime.stopping) return;
+    sweeping = runtime
+      .trackInFlight(tripBreakers(ports))
+      .catch((error: unknown) => {
+        logger.warn(
+          {
+            'event.action': 'analytics.breaker_sweep_failed' satisfies AnalyticsLogEvent,
+            err: error,
+          },
+          'breaker sweep failed; retrying next tick',
+        );
+      })
+      .finally(() => {
+        sweeping = undefined;
+      });
+  };
+  const timer = setInterval(tick, settings.interval);
+  timer.unref();
+  runtime.onShutdown(
+    'analytics breaker sweep',
     async () => {
       clearInterval(timer);
       await sweeping;

@@ -8,6 +8,9 @@ export const ANALYTICS_LOG_EVENTS = {
   'analytics.campaign_completed':
     'The completion sweep found nothing in flight and completed a campaign (campaign.completed enqueued).',
   'analytics.completion_failed': 'A completion sweep failed; the next tick tries again.',
+  'analytics.breaker_tripped':
+    'A circuit breaker tripped: a campaign slice (provider or pool) is over its bounce or complaint threshold with confidence; campaign.pause sent.',
+  'analytics.breaker_sweep_failed': 'A circuit breaker sweep failed; the next tick tries again.',
   'analytics.request.failed': 'A stats API request failed with a 5xx status.',
   'analytics.unsubscribe_refused':
     'A one-click unsubscribe POST carried a token relais did not sign (forged or edited); nothing changed.',

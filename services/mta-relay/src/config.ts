@@ -180,6 +180,13 @@ export const relaySettingsSchema = z.object({
   deferralDelays: deferralSchedulesSchema.prefault({}),
   /** How often the throttle controllers' learned state and warm-up counts are written. */
   throttleFlushInterval: duration().prefault('30s'),
+  /**
+   * How often the paused campaign slices (a circuit breaker's paused provider or pool) are
+   * read again: the longest a new pause or a resume takes to reach this relay.
+   */
+  pauseRefreshInterval: duration().prefault('5s'),
+  /** How long a held message of a paused slice waits on the bus before it is checked again. */
+  pausedRecheck: duration().prefault('20s'),
 });
 
 /** The parsed relay settings. */

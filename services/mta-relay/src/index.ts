@@ -9,6 +9,8 @@ import { createSmtpPools } from './adapters/smtp-pools';
 import { createSourceSelector } from './adapters/source-selector';
 import { createThrottleStore } from './adapters/throttle-store';
 import { createWarmupStore } from './adapters/warmup-store';
+import { createPauseStore } from './adapters/pause-store';
+import { startPausedSlices } from './adapters/paused-slices';
 import type { RelaySettings } from './config';
 import { matchesPattern } from './domain/destination';
 import { utcDay, type IpSource } from './domain/ip-sources';
@@ -17,6 +19,7 @@ import { onOutboundSend } from './handlers/on-outbound-send';
 import type { RelayLogEvent } from './log-events';
 import type {
   MxResolver,
+  PauseStore,
   RelayPorts,
   SourceSnapshot,
   ThrottleSnapshot,
@@ -45,6 +48,14 @@ export {
 } from './adapters/send-scheduler';
 export { createThrottleStore } from './adapters/throttle-store';
 export { createWarmupStore } from './adapters/warmup-store';
+export { createPauseStore } from './adapters/pause-store';
+export { startPausedSlices, type PausedSlicesOptions } from './adapters/paused-slices';
+export {
+  holdingPause,
+  indexPauses,
+  type PauseIndex,
+  type PausedSlice,
+} from './domain/paused-slices';
 export { createSourceSelector, type SourceSelectorOptions } from './adapters/source-selector';
 export {
   chooseSource,
@@ -118,6 +129,8 @@ export interface RelayOptions {
   throttleStore?: ThrottleStateStore;
   /** Where warm-up counts of the pools' sources are loaded from and added to; default: nowhere. */
   warmupStore?: WarmupStore;
+  /** Where the paused campaign slices are read; default: nowhere (nothing is held). */
+  pauseStore?: PauseStore;
   /** The relay's clock (warm-up days, event times); default `Date.now`. */
   now?: () => number;
   /** Wraps every handler run, so a graceful stop can wait for it. */
@@ -167,6 +180,14 @@ export async function runRelay(
     maxReadyWaitMs: config.maxReadyWait,
     ...(learned === undefined ? {} : { learned }),
   });
+  const pauses =
+    options.pauseStore === undefined
+      ? undefined
+      : await startPausedSlices({
+          store: options.pauseStore,
+          refreshMs: config.pauseRefreshInterval,
+          logger,
+        });
   const smtp = createSmtpPools({
     connectionTimeoutMs: config.connectionTimeout,
     greetingTimeoutMs: config.greetingTimeout,
@@ -210,6 +231,7 @@ export async function runRelay(
     requiresTls: (domain) =>
       config.tlsRequiredDomains.some((pattern) => matchesPattern(pattern, domain)),
     now: () => new Date(now()),
+    ...(pauses === undefined ? {} : { pauses, pausedRecheckMs: config.pausedRecheck }),
   };
   const queues = relayQueues(config.namespace, config.pools);
   await bus.declare(queues);
@@ -284,6 +306,7 @@ export async function runRelay(
     async stopConsuming() {
       scheduler.close();
       await Promise.all(subscriptions.map((subscription) => subscription.cancel()));
+      await pauses?.close();
     },
     throttles: () => ({ sites: scheduler.snapshot(false), postponed: scheduler.stats().postponed }),
     sources: () => sources.snapshot(),
@@ -311,6 +334,7 @@ export async function startRelay(
   const relay = await runRelay(platform.bus, platform.logger, config, {
     throttleStore: createThrottleStore(platform.store),
     warmupStore: createWarmupStore(platform.store),
+    pauseStore: createPauseStore(platform.store),
     ...options,
     trackInFlight: (work) => platform.runtime.trackInFlight(work),
   });

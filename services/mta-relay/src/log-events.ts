@@ -21,6 +21,8 @@ export const RELAY_LOG_EVENTS = {
     'The store could not give the warm-up counts; every source counts today from zero.',
   'relay.warmup_flush_failed':
     'Warm-up counts could not be added to the store; they are kept for the next flush.',
+  'relay.pauses_load_failed':
+    'The paused campaign slices could not be read (first failure of a run); the last known ones stay held.',
 } as const;
 
 /** One of the codes above. */

@@ -3,6 +3,7 @@ import type { Logger } from '@relais/telemetry';
 import type { Destination, MxRecord } from './domain/destination';
 import type { SmtpReply } from './domain/reply';
 import type { DeferralSchedules, SmtpCommand } from './domain/retry-policy';
+import type { PausedSlice } from './domain/paused-slices';
 import type { ProfileSet, Site } from './domain/sites';
 import type {
   LearnedThrottle,
@@ -185,6 +186,24 @@ export interface ThrottleStateStore {
   save(snapshots: readonly ThrottleSnapshot[]): Promise<void>;
 }
 
+/** Where the pauses in force of campaign slices are read. */
+export interface PauseStore {
+  load(): Promise<PausedSlice[]>;
+}
+
+/** The paused campaign slices the relay holds messages of. */
+export interface PausedSlices {
+  /** The pause that holds this message, if any. */
+  holding(message: {
+    campaignId?: string | undefined;
+    recipientDomain: string;
+    pool: string;
+  }): PausedSlice | undefined;
+  /** Reads the pauses in force now. */
+  refresh(): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Everything the relay's handler needs. */
 export interface RelayPorts {
   destinations: DestinationResolver;
@@ -203,4 +222,8 @@ export interface RelayPorts {
   requiresTls: (domain: string) => boolean;
   now: () => Date;
   logger: Logger;
+  /** Paused campaign slices whose messages are held; absent: nothing is ever held. */
+  pauses?: PausedSlices;
+  /** How long a held message waits before it is checked again. */
+  pausedRecheckMs?: number;
 }

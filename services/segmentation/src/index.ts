@@ -8,6 +8,7 @@ import type { SegmentationConfig } from './config';
 import { onCampaignCancelled } from './handlers/on-campaign-cancelled';
 import { onCampaignCompleted } from './handlers/on-campaign-completed';
 import { onCampaignLaunched } from './handlers/on-campaign-launched';
+import { onCampaignPause } from './handlers/on-campaign-pause';
 import { onCampaignPaused } from './handlers/on-campaign-paused';
 import { onCampaignResumed } from './handlers/on-campaign-resumed';
 import type { ResolveOutcome, SegmentationPorts } from './ports';
@@ -82,6 +83,7 @@ export async function startSegmentation(
       'campaign.paused': run(onCampaignPaused),
       'campaign.cancelled': run(onCampaignCancelled),
       'campaign.completed': run(onCampaignCompleted),
+      'campaign.pause': run(onCampaignPause),
     },
     { prefetch: config.prefetch },
   );

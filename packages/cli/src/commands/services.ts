@@ -255,7 +255,9 @@ export async function startServices(
       },
     });
   }
-  if (wanted.has('campaign')) startCampaign(platform, config.campaign);
+  if (wanted.has('campaign')) {
+    await startCampaign(platform, { ...config.campaign, namespace: config.namespace });
+  }
   if (wanted.has('segmentation')) {
     await startSegmentation(platform, { ...kernel, ...config.segmentation });
   }

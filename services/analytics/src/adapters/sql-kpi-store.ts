@@ -1,9 +1,14 @@
-import type { CampaignId } from '@relais/domain';
+import { providerOf, type CampaignId } from '@relais/domain';
 import type { Queryable, Store } from '@relais/store';
 import { KPI_COUNTS, KPI_METRICS, emptyTotals, type KpiCount } from '../kpi/metrics';
 import type { KpiDimension, KpiFact, KpiRow, KpiStore } from '../kpi/ports';
 import type { OutcomeEvent, RecordResult } from '../ports';
-import { providerOf } from '../kpi/providers';
+import {
+  BREAKER_COUNTS,
+  recordBreakerCounts,
+  type BreakerCount,
+  type BreakerIncrement,
+} from './sql-breaker-store';
 
 // Set-based like the outcome statements: a batch costs the same few round trips as one
 // event. Only campaign mail has slices: every join below requires a campaign.
@@ -186,6 +191,8 @@ export async function recordKpiFacts(tx: Queryable, facts: readonly KpiFact[]): 
   }
 
   const increments = new Map<string, Increment>();
+  // The circuit breakers' window reads the same facts, at a finer time than the hour.
+  const recent: BreakerIncrement[] = [];
   const entryOf = (fact: KpiFact, slice: Slice, at: Date): Increment => {
     const values = [
       fact.tenantId,
@@ -216,7 +223,27 @@ export async function recordKpiFacts(tx: Queryable, facts: readonly KpiFact[]): 
     const entry = entryOf(fact, slice, fact.occurredAt);
     for (const metric of counted) entry.counts[metric] += 1;
     entry.revenue += fact.revenue ?? 0;
+    const watched = counted.filter((metric): metric is BreakerCount =>
+      (BREAKER_COUNTS as readonly string[]).includes(metric),
+    );
+    if (watched.length > 0) {
+      const counts = Object.fromEntries(BREAKER_COUNTS.map((c) => [c, 0])) as Record<
+        BreakerCount,
+        number
+      >;
+      for (const metric of watched) counts[metric] += 1;
+      recent.push({
+        tenantId: fact.tenantId,
+        campaignId: slice.campaignId,
+        provider: slice.provider,
+        pool: slice.pool,
+        at: fact.occurredAt,
+        shard: fact.shard,
+        counts,
+      });
+    }
   }
+  await recordBreakerCounts(tx, recent);
   if (increments.size === 0) return;
   const ordered = [...increments.entries()].sort(([a], [b]) => compare(a, b));
   const params: unknown[] = KEY_COLUMNS.map((_, i) => ordered.map(([, e]) => e.values[i]));

@@ -1,5 +1,4 @@
-import type { Envelope, MessageType } from '@relais/domain';
-import { providerOf } from '../kpi/providers';
+import { providerOf, type Envelope, type MessageType } from '@relais/domain';
 
 /** An event as indexed in `relais-events-*`: ECS fields, and relais' own under `relais.*`. */
 export interface EcsEventDoc {

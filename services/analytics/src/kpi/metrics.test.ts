@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageId } from '@relais/domain';
+import { providerOf, type MessageId } from '@relais/domain';
 import { emptyTotals, kpiRates, kpiRuleOf } from './metrics';
-import { providerOf } from './providers';
 
 const messageId = '7b0c3f4e-8e0a-4c1e-9a53-1f2d3c4b5a69' as MessageId;
 const delivery = { messageId, recipientDomain: 'gmail.com', pool: 'bulk-a', attempt: 1 };

@@ -8,6 +8,14 @@ import {
   type CampaignStatus,
   type VariantInput,
 } from '../domain/lifecycle';
+import {
+  listPauses,
+  noSuchPause,
+  recordUserPause,
+  resumeSlices,
+  type CampaignPause,
+  type SliceKey,
+} from './pauses';
 
 /** A campaign as the API shows it, with live counts of its recipients by state. */
 export interface Campaign {
@@ -27,6 +35,11 @@ export interface Campaign {
   counts: Record<string, number> & { total: number };
   /** Recipients per variant that were not excluded: what the A/B split actually gave. */
   variantCounts: Record<string, number>;
+  /**
+   * Pauses in force (a breaker's paused provider or pool, a user's pause), then recent
+   * resumed ones. A campaign with only slices paused stays `sending`.
+   */
+  pauses: CampaignPause[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -230,6 +243,7 @@ async function hydrate(db: Queryable, rows: Row[], withCounts: boolean): Promise
      WHERE campaign_id = ANY ($1::uuid[]) ORDER BY campaign_id, position`,
     [ids],
   );
+  const pauses = await listPauses(db, ids);
   const counts = new Map<string, Record<string, number>>();
   const byVariant = new Map<string, Record<string, number>>();
   if (withCounts) {
@@ -280,6 +294,7 @@ async function hydrate(db: Queryable, rows: Row[], withCounts: boolean): Promise
       recipientsResolvedAt: row.recipients_resolved_at,
       counts: stateCounts,
       variantCounts: byVariant.get(row.id) ?? {},
+      pauses: pauses.get(row.id) ?? [],
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };
@@ -290,13 +305,24 @@ async function hydrate(db: Queryable, rows: Row[], withCounts: boolean): Promise
  * Applies a user's action in one transaction: the row is locked (so segmentation, which
  * locks it per batch, sees the change before its next batch), the new status written,
  * pending recipients cancelled on cancel, and the event enqueued in the outbox.
+ *
+ * Resume is one call for everything: it resumes the paused slices (a breaker's provider or
+ * pool) and, when the campaign itself is paused, the campaign. With `slice` it resumes that
+ * slice only. A sending campaign with no slice paused cannot resume (STATE_CONFLICT).
+ * Cancel closes the pauses in force: what the relay held is then sent like any message
+ * already handed to the dispatcher.
  */
 export async function applyAction(
   store: Store,
   tenantId: TenantId,
   campaignId: string,
   action: CampaignAction,
-  options: { now: Date; reason?: string | undefined },
+  options: {
+    now: Date;
+    reason?: string | undefined;
+    slice?: SliceKey | undefined;
+    actor?: string | undefined;
+  },
 ): Promise<Campaign> {
   await store.transaction(async (tx) => {
     const { rows } = await tx.query<Row>(
@@ -305,6 +331,22 @@ export async function applyAction(
     );
     const row = rows[0];
     if (!row) throw notFound();
+    const resumedBy = options.actor ?? 'user';
+    if (action === 'resume' && options.slice !== undefined) {
+      const resumed = await resumeSlices(tx, tenantId, campaignId, {
+        only: options.slice,
+        resumedBy,
+      });
+      if (resumed.length === 0) throw noSuchPause(options.slice);
+      return;
+    }
+    if (action === 'resume' || action === 'cancel') {
+      const resumed = await resumeSlices(tx, tenantId, campaignId, {
+        resumedBy: action === 'cancel' ? 'cancel' : resumedBy,
+      });
+      // Only slices were paused: the campaign never stopped sending.
+      if (action === 'resume' && row.status !== 'paused' && resumed.length > 0) return;
+    }
     const next = transition(row.status, action, {
       now: options.now,
       scheduledAt: row.scheduled_at,
@@ -322,6 +364,9 @@ export async function applyAction(
         `UPDATE messages SET state = 'cancelled', updated_at = now() WHERE campaign_id = $1 AND state = 'pending'`,
         [campaignId],
       );
+    }
+    if (next.status === 'paused') {
+      await recordUserPause(tx, tenantId, campaignId, options.reason ?? 'paused by user');
     }
     if (next.event) await enqueueCampaignEvent(tx, tenantId, row, next.event, options.reason);
   });

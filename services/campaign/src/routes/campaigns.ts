@@ -54,6 +54,28 @@ const campaignBody = z
 const counts = z.object(
   Object.fromEntries([...MESSAGE_STATES, 'total'].map((state) => [state, z.number()])),
 );
+const pause = z.object({
+  id,
+  provider: z
+    .string()
+    .optional()
+    .describe('The mailbox provider whose mail is held (google, microsoft, yahoo, … or other).'),
+  pool: z.string().optional().describe('The IP pool whose mail is held.'),
+  source: z.enum(['breaker', 'user']),
+  metric: z
+    .string()
+    .nullable()
+    .describe('What tripped the breaker: bounce_rate or complaint_rate; null for a user pause.'),
+  reason: z.string(),
+  evidence: z
+    .record(z.string(), z.unknown())
+    .describe(
+      'The figures at the decision: window, sample, events, rate, lowerBound, threshold, confidence.',
+    ),
+  pausedAt: isoDate,
+  resumedAt: isoDate.nullable(),
+  resumedBy: z.string().nullable(),
+});
 const campaignView = z.object({
   id,
   name: z.string(),
@@ -72,11 +94,25 @@ const campaignView = z.object({
   variantCounts: z
     .record(z.string(), z.number())
     .describe('Recipients per variant, excluded ones left out: the split the A/B test got.'),
+  pauses: z
+    .array(pause)
+    .describe(
+      'Pauses in force first (without provider and pool: the whole campaign), then the latest resumed ones. A campaign with only slices paused stays `sending`.',
+    ),
   createdAt: isoDate,
   updatedAt: isoDate,
 });
 const params = z.object({ campaignId: id });
 const reasonBody = z.object({ reason: z.string().max(500).optional() });
+const resumeBody = reasonBody.extend({
+  provider: z
+    .string()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Resume only the paused slice of this provider (with `pool`: of both).'),
+  pool: z.string().min(1).max(64).optional().describe('Resume only the paused slice of this pool.'),
+});
 
 function toInput(body: z.output<typeof campaignBody>): CampaignInput {
   const variants = body.variants ?? [{ name: 'A', templateId: body.templateId!, weight: 100 }];
@@ -92,11 +128,7 @@ function toInput(body: z.output<typeof campaignBody>): CampaignInput {
 }
 
 export function campaignRoutes({ store, now }: RouteDeps): Route[] {
-  const action = (
-    name: 'launch' | 'pause' | 'resume' | 'cancel',
-    summary: string,
-    description: string,
-  ) =>
+  const action = (name: 'launch' | 'pause' | 'cancel', summary: string, description: string) =>
     defineRoute({
       method: 'post',
       path: `/campaigns/:campaignId/${name}`,
@@ -172,11 +204,28 @@ export function campaignRoutes({ store, now }: RouteDeps): Route[] {
       'Pause sending',
       'Recipients not yet handed to the dispatcher wait until resume.',
     ),
-    action(
-      'resume',
-      'Resume a paused campaign',
-      'Continues where it stopped; nobody is sent twice.',
-    ),
+    defineRoute({
+      method: 'post',
+      path: '/campaigns/:campaignId/resume',
+      operationId: 'resumeCampaign',
+      summary: 'Resume a paused campaign and its paused slices',
+      description:
+        'Continues where it stopped; nobody is sent twice. Without a body it resumes everything paused: the campaign and every slice a circuit breaker paused (the held mail of a slice is sent again). With `provider` and/or `pool` it resumes that slice only (404 when no pause of it is in force). A sending campaign with nothing paused answers 409.',
+      tag: 'Campaigns',
+      params,
+      body: resumeBody,
+      response: campaignView,
+      handler: ({ scope, params: p, body }) =>
+        applyAction(store, scope.tenantId, p.campaignId, 'resume', {
+          now: now(),
+          reason: body.reason,
+          actor: `api-key:${scope.apiKeyId}`,
+          slice:
+            body.provider === undefined && body.pool === undefined
+              ? undefined
+              : { provider: body.provider ?? '', pool: body.pool ?? '' },
+        }),
+    }),
     action(
       'cancel',
       'Cancel a campaign',

@@ -18,6 +18,9 @@ import type { RelayPorts } from '../ports';
 type OutcomeEventType =
   'delivery.delivered' | 'delivery.deferred' | 'delivery.bounced' | 'delivery.expired';
 
+/** How long a held message of a paused slice waits before it is checked again, by default. */
+const DEFAULT_PAUSED_RECHECK_MS = 20_000;
+
 /** What the bus tells the handler about this delivery of the message. */
 export interface DeliveryAttempt {
   /** Handler attempts of this envelope so far, including this one (the bus's retry count). */
@@ -49,7 +52,8 @@ type Attempt =
  * on the bus, not in the data). That keeps one copy of the message in the broker at all
  * times, which re-publishing a new `outbound.send` and acking the old one could not guarantee
  * without a transaction. A message whose site has no room soon is postponed the same way
- * without an attempt, an event, or using up one of its attempts.
+ * without an attempt, an event, or using up one of its attempts, and so is a message of a
+ * campaign slice a circuit breaker paused (held until the slice is resumed).
  */
 export async function onOutboundSend(
   envelope: Envelope<'outbound.send'>,
@@ -59,6 +63,20 @@ export async function onOutboundSend(
   const { data } = envelope;
   const domain = recipientDomain(data.rcptTo);
   const attempt = data.attempt + delivery.attempt - 1;
+  const held = ports.pauses?.holding({
+    campaignId: data.campaignId,
+    recipientDomain: domain,
+    pool: data.pool,
+  });
+  if (held !== undefined) {
+    // A paused slice is held, never bounced nor expired: the operator decides with a resume
+    // (or a cancel). No attempt, no event; the bus brings the message back to check again.
+    throw new DelayedRetry('HANDLER_FAILED', 'campaign slice paused; held without an attempt', {
+      delayMs: ports.pausedRecheckMs ?? DEFAULT_PAUSED_RECHECK_MS,
+      consumesAttempt: false,
+      details: { provider: held.provider, pool: held.pool },
+    });
+  }
   const result = await attemptDelivery(envelope, domain, ports);
   // One instant for the event and its retryAt, so `retryAt - occurredAt` is the delay.
   const settledAt = ports.now();
