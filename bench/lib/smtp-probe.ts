@@ -2,9 +2,11 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 /**
  * Latency probes for a relay under load: a client submits one small message at a time, to
- * `p<n>@<domain>`, and notes when the relay answered 250; a sink of its own (the probe
- * domain is routed to it) notes when the message's final "." arrived. The difference is
- * the time from acceptance to delivery, the latency a sender sees.
+ * `p<n>@<domain>`, each over a connection of its own as a service sending a receipt would,
+ * and notes when it started connecting and when the relay answered 250; a sink of its own
+ * (the probe domain is routed to it) notes when the message's final "." arrived. Two
+ * latencies per probe: from the connect to the sink (what the sender waits, submission
+ * included) and from the relay's 250 to the sink (the relay's queueing and delivery alone).
  */
 export interface ProbeSink {
   port: number;
@@ -12,6 +14,8 @@ export interface ProbeSink {
   arrivals: Map<number, number>;
   /** Messages received that were not probes (bulk sharing the probes' destination). */
   others(): number;
+  /** When (performance.now) the last of those arrived; NaN before the first. */
+  lastOtherAtMs(): number;
   close(): Promise<void>;
 }
 
@@ -19,6 +23,7 @@ export interface ProbeSink {
 export async function startProbeSink(): Promise<ProbeSink> {
   const arrivals = new Map<number, number>();
   let others = 0;
+  let lastOtherAtMs = Number.NaN;
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
@@ -38,7 +43,10 @@ export async function startProbeSink(): Promise<ProbeSink> {
           inData = false;
           const now = performance.now();
           for (const probe of probes) arrivals.set(probe, now);
-          if (probes.length === 0) others += 1;
+          if (probes.length === 0) {
+            others += 1;
+            lastOtherAtMs = now;
+          }
           probes = [];
           socket.write('250 2.0.0 ok\r\n');
           continue;
@@ -70,6 +78,7 @@ export async function startProbeSink(): Promise<ProbeSink> {
     port: (server.address() as AddressInfo).port,
     arrivals,
     others: () => others,
+    lastOtherAtMs: () => lastOtherAtMs,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
@@ -78,7 +87,7 @@ export async function startProbeSink(): Promise<ProbeSink> {
   };
 }
 
-/** One SMTP session that sends messages one after another, without TLS or AUTH. */
+/** One SMTP connection, without TLS or AUTH, greeted and past EHLO. */
 async function openSession(port: number) {
   const socket = connect({ host: '127.0.0.1', port });
   await new Promise<void>((resolve, reject) => {
@@ -100,6 +109,13 @@ async function openSession(port: number) {
       waiting.shift()?.(reply);
     }
   });
+  // A reset or a closed connection answers every pending command with a non-250, so a probe
+  // the relay dropped counts as not accepted instead of hanging the run.
+  const fail = (): void => {
+    for (const resolve of waiting.splice(0)) resolve('000 connection lost');
+  };
+  socket.on('error', fail);
+  socket.on('close', fail);
   const reply = () => new Promise<string>((resolve) => waiting.push(resolve));
   const command = (line: string) => {
     const answer = reply();
@@ -108,18 +124,29 @@ async function openSession(port: number) {
   };
   await reply();
   await command('EHLO probe.bench.test');
-  return { command, close: () => socket.destroy() };
+  return {
+    command,
+    close: () => {
+      socket.end('QUIT\r\n');
+      socket.destroy();
+    },
+  };
 }
+
+let lastProbeId = 0;
 
 /** Latencies in ms of the probes that arrived; `sent` counts every probe accepted. */
 export interface ProbeResult {
   sent: number;
+  /** From the relay's 250 to the final "." at the sink. */
   latenciesMs: number[];
+  /** From the start of the connect (submission included) to the final "." at the sink. */
+  submissionLatenciesMs: number[];
 }
 
 /**
- * Sends a probe every `intervalMs` until `until` settles, then waits up to `drainMs` for
- * the last ones to arrive at the probe sink.
+ * Sends a probe every `intervalMs` (one connection each) until `until` settles, then waits
+ * up to `drainMs` for the last ones to arrive at the probe sink.
  */
 export async function runProbes(options: {
   port: number;
@@ -129,38 +156,50 @@ export async function runProbes(options: {
   until: Promise<unknown>;
   drainMs?: number;
 }): Promise<ProbeResult> {
-  const session = await openSession(options.port);
-  const accepted = new Map<number, number>();
+  const accepted = new Map<number, { connectAtMs: number; acceptedAtMs: number }>();
   let done = false;
   void options.until.finally(() => {
     done = true;
   });
-  let next = 0;
   while (!done) {
-    const id = (next += 1);
-    await session.command('MAIL FROM:<probe@source.bench.test>');
-    await session.command(`RCPT TO:<p${id}@${options.domain}>`);
-    await session.command('DATA');
-    const reply = await session.command(
-      `From: <probe@source.bench.test>\r\nTo: <p${id}@${options.domain}>\r\n` +
-        `Subject: probe ${id}\r\nMessage-ID: <probe-${id}-${Date.now()}@source.bench.test>\r\n` +
-        `Date: ${new Date().toUTCString()}\r\n\r\nprobe\r\n.`,
-    );
-    if (reply.startsWith('250')) accepted.set(id, performance.now());
+    // Numbered across runs: a late probe of an earlier run is never taken for one of these.
+    const id = (lastProbeId += 1);
+    const connectAtMs = performance.now();
+    const session = await openSession(options.port).catch(() => undefined);
+    if (session !== undefined) {
+      try {
+        await session.command('MAIL FROM:<probe@source.bench.test>');
+        await session.command(`RCPT TO:<p${id}@${options.domain}>`);
+        await session.command('DATA');
+        const reply = await session.command(
+          `From: <probe@source.bench.test>\r\nTo: <p${id}@${options.domain}>\r\n` +
+            `Subject: probe ${id}\r\nMessage-ID: <probe-${id}-${Date.now()}@source.bench.test>\r\n` +
+            `Date: ${new Date().toUTCString()}\r\n\r\nprobe\r\n.`,
+        );
+        if (reply.startsWith('250')) {
+          accepted.set(id, { connectAtMs, acceptedAtMs: performance.now() });
+        }
+      } finally {
+        session.close();
+      }
+    }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
   }
-  session.close();
   const deadline = performance.now() + (options.drainMs ?? 30_000);
-  while (performance.now() < deadline && options.sink.arrivals.size < accepted.size) {
+  const missing = () => [...accepted.keys()].some((id) => !options.sink.arrivals.has(id));
+  while (performance.now() < deadline && missing()) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const latenciesMs: number[] = [];
+  const submissionLatenciesMs: number[] = [];
   for (const [id, at] of accepted) {
     const arrived = options.sink.arrivals.get(id);
-    if (arrived !== undefined) latenciesMs.push(arrived - at);
+    if (arrived === undefined) continue;
+    latenciesMs.push(arrived - at.acceptedAtMs);
+    submissionLatenciesMs.push(arrived - at.connectAtMs);
   }
   options.sink.arrivals.clear();
-  return { sent: accepted.size, latenciesMs };
+  return { sent: accepted.size, latenciesMs, submissionLatenciesMs };
 }
 
 /** The q-quantile (0–1) of the values, nearest rank; NaN when there are none. */
