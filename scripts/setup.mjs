@@ -30,10 +30,12 @@ if (!upToDate) {
   });
 }
 
-// The tests check DKIM signatures with an independent verifier, Debian's dkimpy (with nacl
-// for Ed25519). `npm test` passes --tests: install it when it is missing and this machine
-// can (root with apt-get); otherwise say what to install. The test itself fails, not skips,
-// without it.
+// Debian packages the tests use, installed by `npm test` (which passes --tests) when they are
+// missing and this machine can (root with apt-get); otherwise it says what to install. The
+// tests themselves fail, not skip, without them under RELAIS_REQUIRE_INFRA=1.
+// - python3-dkim, python3-nacl: Debian's dkimpy, the independent DKIM verifier (Ed25519 too).
+// - chromium: the real browser the dashboard test drives with playwright-core (a browser
+//   build downloaded by Playwright itself is not used). RELAIS_CHROMIUM names another one.
 if (process.argv.includes('--tests')) {
   const python = process.env.RELAIS_PYTHON3 ?? '/usr/bin/python3';
   const hasDkim = () => {
@@ -44,20 +46,20 @@ if (process.argv.includes('--tests')) {
       return false;
     }
   };
-  if (!hasDkim()) {
+  const missing = [];
+  if (!hasDkim()) missing.push('python3-dkim', 'python3-nacl');
+  if (!existsSync(process.env.RELAIS_CHROMIUM ?? '/usr/bin/chromium')) missing.push('chromium');
+  if (missing.length > 0) {
     const canApt = process.getuid?.() === 0 && existsSync('/usr/bin/apt-get');
     if (canApt) {
-      console.error('relais: installing python3-dkim and python3-nacl (DKIM verifier for tests)…');
+      console.error(`relais: installing ${missing.join(', ')} (used by the tests)…`);
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
       execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-      execFileSync('apt-get', ['install', '-y', '-qq', 'python3-dkim', 'python3-nacl'], {
-        stdio: 'inherit',
-        env,
-      });
+      execFileSync('apt-get', ['install', '-y', '-qq', ...missing], { stdio: 'inherit', env });
     } else {
       console.error(
-        'relais: the DKIM tests need Debian packages python3-dkim and python3-nacl ' +
-          '(sudo apt-get install python3-dkim python3-nacl); those tests will fail without them.',
+        `relais: some tests need Debian packages ${missing.join(', ')} ` +
+          `(sudo apt-get install ${missing.join(' ')}); those tests will fail without them.`,
       );
     }
   }

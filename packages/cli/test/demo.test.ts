@@ -16,6 +16,8 @@ describe('relais demo (embedded)', () => {
     });
     const { code, stderr } = await run.exited;
     expect(stderr).toContain('every recipient is final');
+    // The dashboard's URL, the tenant's key in the fragment (never sent to the server).
+    expect(stderr).toMatch(/watch it live at http:\/\/127\.0\.0\.1:\d+\/dashboard#key=rls_\w+/);
     expect(code).toBe(0);
     const summary = JSON.parse(run.lines.filter((line) => line.trim() !== '').at(-1) ?? '{}');
     expect(summary.recipients).toBe(2000);

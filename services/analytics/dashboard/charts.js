@@ -14,11 +14,11 @@ function node(name, attributes, text) {
   return element;
 }
 
-/** A round upper bound for the y axis (1, 2, 5 × 10^n). */
+/** A round upper bound for the y axis (2, 4, 10 × 10^n): its half is a whole count too. */
 function niceMax(value) {
-  if (value <= 0) return 1;
+  if (value <= 2) return 2;
   const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 5, 10]) if (step * power >= value) return step * power;
+  for (const step of [1, 2, 4, 10]) if (step * power >= value) return step * power;
   return 10 * power;
 }
 

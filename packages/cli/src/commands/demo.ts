@@ -70,7 +70,9 @@ export function demoContact(i: number, total: number): { email: string; firstNam
  * `relais demo` (`npm start`): the main job end to end on one machine. Starts the platform
  * (embedded unless AMQP_URL and DATABASE_URL are set) with the provider simulator as the
  * only destination, seeds a tenant, launches a campaign through the HTTP API, shows progress
- * until every recipient is final and prints a summary whose totals it checks.
+ * until every recipient is final and prints a summary whose totals it checks. The web
+ * dashboard's URL, with the demo tenant's key in its fragment, is printed at the start; the
+ * platform keeps serving it after the summary until Ctrl-C, unless `--exit`.
  */
 export async function demo(argv: readonly string[]): Promise<void> {
   const { values } = parseArgs({
@@ -131,6 +133,9 @@ export async function demo(argv: readonly string[]): Promise<void> {
       const base = `http://127.0.0.1:${port}`;
       say(`relais demo: platform up (${platform.mode}) at ${base}; seeding ${recipients} contacts`);
       const { apiKey } = await createTenant(platform.store, 'demo');
+      // The key rides in the fragment, which the browser never sends: the page reads it.
+      const dashboard = `${base}/dashboard#key=${apiKey.key}`;
+      say(`relais demo: watch it live at ${dashboard}`);
       const campaignId = await seedDemoCampaign(base, apiKey.key, recipients);
       const startedAt = Date.now();
       const deadline = startedAt + Number(values.timeout) * 1000;
@@ -151,7 +156,7 @@ export async function demo(argv: readonly string[]): Promise<void> {
         finish(summary, values.json);
       } else {
         if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
-        say(`relais demo: still serving at ${base} (Ctrl-C to stop)`);
+        say(`relais demo: still serving at ${base}, dashboard ${dashboard} (Ctrl-C to stop)`);
       }
       return platform.runtime;
     },
