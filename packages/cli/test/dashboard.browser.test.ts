@@ -311,6 +311,19 @@ describe.runIf(hasChromium)('the web dashboard in headless Chromium (embedded pl
     expect(saved.subarray(12, 16).toString('latin1')).toBe('IHDR');
     expect({ width: saved.readUInt32BE(16), height: saved.readUInt32BE(20) }).toEqual(VIEWPORT);
 
+    // Resume is one click: the campaign API resumes that slice and the page drops it.
+    await page.getByRole('button', { name: /^Resume autumn news/ }).click();
+    await waitFor(
+      () => readPage(page, campaignId),
+      (shown) => shown.pauses.length === 0,
+      10_000,
+    );
+    const { rows: resumed } = await platform.store.query<{ resumed_at: Date | null }>(
+      `SELECT resumed_at FROM campaign_pauses WHERE campaign_id = $1`,
+      [campaignId],
+    );
+    expect(resumed.map((row) => row.resumed_at !== null)).toEqual([true]);
+
     // Once every recipient is final, the page ends on the numbers the owning APIs give.
     const stats = await waitFor(
       () => call('GET', `/campaigns/${campaignId}/stats`),

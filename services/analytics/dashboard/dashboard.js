@@ -236,7 +236,11 @@ function renderPauses(pauses) {
 async function resume(pause, button) {
   button.disabled = true;
   try {
-    await api('POST', `/campaigns/${pause.campaignId}/resume`, {});
+    // The slice only: a campaign paused as a whole has neither provider nor pool.
+    await api('POST', `/campaigns/${pause.campaignId}/resume`, {
+      ...(pause.provider && { provider: pause.provider }),
+      ...(pause.pool && { pool: pause.pool }),
+    });
     setStatus(`Resumed ${pause.campaignName}`);
   } catch (error) {
     setStatus(`Resume of ${pause.campaignName} refused: ${error.message}`, true);
