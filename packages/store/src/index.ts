@@ -31,4 +31,5 @@ export {
   type OutboxRelayOptions,
 } from './outbox';
 export { claimInbox, createStoreDedupe, type DedupeStore } from './dedupe';
+export { createMicroBatcher, type MicroBatcher } from './micro-batcher';
 export { STORE_LOG_EVENTS, type StoreLogEvent } from './log-events';

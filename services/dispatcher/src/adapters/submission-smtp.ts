@@ -4,13 +4,14 @@ import type { TenantScope } from '@relais/http-api';
 import { checkAddress } from '@relais/mail';
 import { bareLineEnding, isSmtpRefusal, smtpRefusal } from '@relais/smtp-intake';
 import type { Logger } from '@relais/telemetry';
-import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServer, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import type { SubmissionSettings } from '../config';
 import { SMTP_REPLY, smtpReplyText } from '../domain/submission-replies';
 import type { RateLimiter } from '../domain/token-bucket';
 import { createNetworkMatcher } from '../domain/trusted-networks';
 import type { Submission, SubmissionReceipt } from '../handlers/submit-message';
 import type { DispatcherLogEvent } from '../log-events';
+import { PromptSmtpServer } from './prompt-smtp-server';
 import type { TlsCredentials } from './tls-credentials';
 
 /** What the SMTP submission listener needs besides its settings. */
@@ -117,7 +118,7 @@ export function createSubmissionSmtpListener(
     }
   };
 
-  const server: SMTPServer = new SMTPServer({
+  const server: SMTPServer = new PromptSmtpServer({
     name: smtp.hostname,
     banner: 'relais submission',
     logger: false,
