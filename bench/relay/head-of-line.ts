@@ -12,7 +12,8 @@
  */
 import type { MessageBus } from '@relais/bus';
 import { uniqueName, type ChildRun } from '@relais/testing';
-import { startPortSinks } from '../lib/port-sinks';
+import { startPortSinks, type PortSinks } from '../lib/port-sinks';
+import { ProcessSampler } from '../lib/proc-stats';
 import { startThrottlingServer } from '../lib/throttling-smtp';
 import { bulkRawBase64, openBus, publishOutbound } from './publish';
 
@@ -24,12 +25,8 @@ const domainOf = (index: number) => `d${String(index).padStart(3, '0')}.hol.benc
 // A healthy run that stops making progress this long is reported as a failure.
 const STALL_MS = 60_000;
 
-export interface HeadOfLineResult {
-  /** Messages to the healthy domains in each run (a whole number of rounds over them). */
-  healthyMessages: number;
-  /** Messages to the slow domain mixed into the second run (one per round). */
-  slowMessages: number;
-  slowMaxPerSecond: number;
+/** One relay process, one run without the slow domain and one with it. */
+export interface HeadOfLinePair {
   healthyAlonePerSecond: number;
   healthyWithSlowPerSecond: number;
   /** How much slower the healthy domains were with the slow one, in % (negative: faster). */
@@ -38,9 +35,24 @@ export interface HeadOfLineResult {
   slowDelivered: number;
   /** Its 421 replies by then. */
   slow421: number;
+  /**
+   * CPU-seconds of the relay process per 1,000 healthy messages in each run: the same in
+   * both with a lower throughput points at waiting (slots, connections), higher at work.
+   */
+  relayCpuSecondsPer1k: { alone: number; withSlow: number };
 }
 
-export async function measureHeadOfLine(options: {
+/** The pairs' medians (each figure on its own), and every pair. */
+export interface HeadOfLineResult extends HeadOfLinePair {
+  /** Messages to the healthy domains in each run (a whole number of rounds over them). */
+  healthyMessages: number;
+  /** Messages to the slow domain mixed into the second run (one per round). */
+  slowMessages: number;
+  slowMaxPerSecond: number;
+  pairs: HeadOfLinePair[];
+}
+
+interface Options {
   amqpUrl: string;
   tenantId: string;
   /** The relay's environment (broker, database, profiles); routes and namespace are set here. */
@@ -48,12 +60,75 @@ export async function measureHeadOfLine(options: {
   startRelay: (env: Record<string, string>) => Promise<ChildRun>;
   healthyMessages: number;
   slowMaxPerSecond: number;
+  /** Pairs of runs, each with a relay process of its own (a fresh start, no slow backlog). */
+  pairs: number;
   log: (line: string) => void;
-}): Promise<HeadOfLineResult> {
-  const { log } = options;
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+const round = (value: number, digits: number) => Number(value.toFixed(digits));
+
+export async function measureHeadOfLine(options: Options): Promise<HeadOfLineResult> {
   const rounds = Math.ceil(options.healthyMessages / HEALTHY);
-  const healthyMessages = rounds * HEALTHY;
   const sinks = await startPortSinks(HEALTHY);
+  try {
+    const pairs: HeadOfLinePair[] = [];
+    for (let pair = 1; pair <= options.pairs; pair += 1) {
+      pairs.push(
+        await measurePair(options, sinks, rounds, `head-of-line ${pair}/${options.pairs}`),
+      );
+    }
+    const of = (pick: (pair: HeadOfLinePair) => number) => median(pairs.map(pick));
+    const result: HeadOfLineResult = {
+      healthyMessages: rounds * HEALTHY,
+      slowMessages: rounds,
+      slowMaxPerSecond: options.slowMaxPerSecond,
+      healthyAlonePerSecond: Math.round(of((pair) => pair.healthyAlonePerSecond)),
+      healthyWithSlowPerSecond: Math.round(of((pair) => pair.healthyWithSlowPerSecond)),
+      dropPercent: round(
+        of((pair) => pair.dropPercent),
+        1,
+      ),
+      slowDelivered: of((pair) => pair.slowDelivered),
+      slow421: of((pair) => pair.slow421),
+      relayCpuSecondsPer1k: {
+        alone: round(
+          of((pair) => pair.relayCpuSecondsPer1k.alone),
+          2,
+        ),
+        withSlow: round(
+          of((pair) => pair.relayCpuSecondsPer1k.withSlow),
+          2,
+        ),
+      },
+      pairs,
+    };
+    if (options.pairs > 1) {
+      options.log(
+        `head-of-line (median of ${options.pairs}): healthy ${result.healthyAlonePerSecond} ` +
+          `msg/s alone, ${result.healthyWithSlowPerSecond} msg/s with the slow domain, drop ` +
+          `${result.dropPercent} % (pairs: ${pairs.map((p) => p.dropPercent).join(', ')} %)`,
+      );
+    }
+    return result;
+  } finally {
+    await sinks.close();
+  }
+}
+
+async function measurePair(
+  options: Options,
+  sinks: PortSinks,
+  rounds: number,
+  label: string,
+): Promise<HeadOfLinePair> {
+  const { log } = options;
+  const healthyMessages = rounds * HEALTHY;
   const slow = await startThrottlingServer({ maxPerSecond: options.slowMaxPerSecond });
   const namespace = uniqueName('hol');
   const routes = Array.from({ length: DOMAINS }, (_, index) => ({
@@ -71,57 +146,62 @@ export async function measureHeadOfLine(options: {
       NAMESPACE: namespace,
       RELAY__ROUTES: JSON.stringify(routes),
     });
+    const relayPid = relay.pid;
     const rawBase64 = bulkRawBase64(`bulk@${domainOf(0)}`);
 
     /** Publishes `count` messages to `domain(i)` and times the healthy ones to the sinks. */
     const run = async (count: number, domain: (index: number) => number, healthy: number) => {
       const before = sinks.received();
+      const sampler = new ProcessSampler();
+      sampler.start(new Map([['mta-relay', relayPid]]), 250);
       const startMs = performance.now();
-      await publishOutbound(client, {
-        tenantId: options.tenantId,
-        count,
-        rcptTo: (index) => `r${index}@${domainOf(domain(index))}`,
-        rawBase64,
-      });
-      await sinks.waitForReceived(before + healthy, STALL_MS);
-      return healthy / ((sinks.lastAtMs() - startMs) / 1000);
+      let cpuSeconds = Number.NaN;
+      try {
+        await publishOutbound(client, {
+          tenantId: options.tenantId,
+          count,
+          rcptTo: (index) => `r${index}@${domainOf(domain(index))}`,
+          rawBase64,
+        });
+        await sinks.waitForReceived(before + healthy, STALL_MS);
+      } finally {
+        cpuSeconds = sampler.stop()['mta-relay']?.cpuSeconds ?? Number.NaN;
+      }
+      return {
+        perSecond: healthy / ((sinks.lastAtMs() - startMs) / 1000),
+        cpuSecondsPer1k: (cpuSeconds / healthy) * 1000,
+      };
     };
     // Warm-up: JIT, the 99 sites' controllers and connection pools; too short a one leaves
     // the first measured run paying for it.
     const warmUp = Math.max(10, Math.ceil(rounds / 4)) * HEALTHY;
     await run(warmUp, (index) => index % HEALTHY, warmUp);
-    const healthyAlonePerSecond = await run(
-      healthyMessages,
-      (index) => index % HEALTHY,
-      healthyMessages,
-    );
+    const alone = await run(healthyMessages, (index) => index % HEALTHY, healthyMessages);
     log(
-      `head-of-line: ${healthyMessages} messages to ${HEALTHY} healthy domains alone: ` +
-        `${healthyAlonePerSecond.toFixed(0)} msg/s`,
+      `${label}: ${healthyMessages} messages to ${HEALTHY} healthy domains alone: ` +
+        `${alone.perSecond.toFixed(0)} msg/s, relay ${alone.cpuSecondsPer1k.toFixed(2)} CPU-s/1k`,
     );
-    const healthyWithSlowPerSecond = await run(
-      rounds * DOMAINS,
-      (index) => index % DOMAINS,
-      healthyMessages,
-    );
+    const withSlow = await run(rounds * DOMAINS, (index) => index % DOMAINS, healthyMessages);
     const slowDelivered = slow.delivered();
     const slow421 = slow.throttled();
-    const dropPercent = (1 - healthyWithSlowPerSecond / healthyAlonePerSecond) * 100;
+    const dropPercent = (1 - withSlow.perSecond / alone.perSecond) * 100;
     log(
-      `head-of-line: the same plus ${rounds} to a slow domain (421 above ` +
-        `${options.slowMaxPerSecond} msg/s): healthy ${healthyWithSlowPerSecond.toFixed(0)} msg/s, ` +
+      `${label}: the same plus ${rounds} to a slow domain (421 above ` +
+        `${options.slowMaxPerSecond} msg/s): healthy ${withSlow.perSecond.toFixed(0)} msg/s, ` +
+        `relay ${withSlow.cpuSecondsPer1k.toFixed(2)} CPU-s/1k, ` +
         `drop ${dropPercent.toFixed(1)} %; slow domain ${slowDelivered} delivered, ` +
         `${slow421} × 421 in ${slow.sessions()} sessions by then`,
     );
     return {
-      healthyMessages,
-      slowMessages: rounds,
-      slowMaxPerSecond: options.slowMaxPerSecond,
-      healthyAlonePerSecond: Math.round(healthyAlonePerSecond),
-      healthyWithSlowPerSecond: Math.round(healthyWithSlowPerSecond),
-      dropPercent: Number(dropPercent.toFixed(1)),
+      healthyAlonePerSecond: Math.round(alone.perSecond),
+      healthyWithSlowPerSecond: Math.round(withSlow.perSecond),
+      dropPercent: round(dropPercent, 1),
       slowDelivered,
       slow421,
+      relayCpuSecondsPer1k: {
+        alone: round(alone.cpuSecondsPer1k, 2),
+        withSlow: round(withSlow.cpuSecondsPer1k, 2),
+      },
     };
   } finally {
     await bus?.close();
@@ -130,6 +210,5 @@ export async function measureHeadOfLine(options: {
       await relay.exited;
     }
     await slow.close();
-    await sinks.close();
   }
 }

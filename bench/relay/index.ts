@@ -22,7 +22,7 @@
  * the healthy domains' throughput with and without it.
  *
  *   npm run bench -- relay [--messages N] [--sessions S] [--bulk N] [--hol-messages N]
- *     [--hol-rate R] [--legs relais,postfix] [--parts throughput,lanes,hol]
+ *     [--hol-rate R] [--hol-pairs P] [--legs relais,postfix] [--parts throughput,lanes,hol]
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -64,8 +64,10 @@ const messages = numberArg('--messages', 10_000);
 const sessions = numberArg('--sessions', 20);
 const bulk = numberArg('--bulk', 20_000);
 // Messages to the 99 healthy domains per head-of-line run, and the slow domain's 421 limit.
-const holMessages = numberArg('--hol-messages', 10_000);
+const holMessages = numberArg('--hol-messages', 20_000);
 const holRate = numberArg('--hol-rate', 2);
+// Pairs of head-of-line runs (each on a fresh relay); the figures are their medians.
+const holPairs = numberArg('--hol-pairs', 3);
 // A bulk backlog or head-of-line run that stops reaching its sink this long has failed.
 const STALL_MS = 60_000;
 
@@ -120,11 +122,12 @@ interface Latencies {
 }
 
 function latencies(result: ProbeResult): Latencies {
+  const ms = (values: number[], q: number) => Number(quantile(values, q).toFixed(1));
   return {
-    p50Ms: quantile(result.latenciesMs, 0.5),
-    p99Ms: quantile(result.latenciesMs, 0.99),
-    submissionP50Ms: quantile(result.submissionLatenciesMs, 0.5),
-    submissionP99Ms: quantile(result.submissionLatenciesMs, 0.99),
+    p50Ms: ms(result.latenciesMs, 0.5),
+    p99Ms: ms(result.latenciesMs, 0.99),
+    submissionP50Ms: ms(result.submissionLatenciesMs, 0.5),
+    submissionP99Ms: ms(result.submissionLatenciesMs, 0.99),
     probes: result.latenciesMs.length,
   };
 }
@@ -441,6 +444,7 @@ async function relaisLeg(sink: SmtpSink, probeSink: ProbeSink): Promise<RelaisRe
           startRelay,
           healthyMessages: holMessages,
           slowMaxPerSecond: holRate,
+          pairs: holPairs,
           log,
         })
       : null;
