@@ -1,5 +1,5 @@
 import type { Platform } from '@relais/platform';
-import { launchDueCampaigns } from './adapters/campaigns';
+import { launchDueCampaigns } from './adapters/campaign-actions';
 import { campaignApi } from './api';
 import type { CampaignConfig } from './config';
 import { onCampaignPause } from './handlers/on-campaign-pause';
@@ -8,7 +8,7 @@ export { campaignConfigSchema, type CampaignConfig } from './config';
 export { apiRoutes, campaignApi, API_INFO, API_VERSION } from './api';
 export { openApiDocument } from './openapi-document';
 export { createTenant, createApiKey } from './adapters/tenants';
-export { launchDueCampaigns } from './adapters/campaigns';
+export { launchDueCampaigns } from './adapters/campaign-actions';
 export { generateContactsCsv, importContacts, type ImportReport } from './import';
 
 /** The queue (under the platform namespace) of the commands this service takes. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { RelaisError } from '@relais/domain';
+import { applyAction } from '../adapters/campaign-actions';
 import {
   MESSAGE_STATES,
-  applyAction,
   createCampaign,
   getCampaign,
   listCampaigns,
