@@ -108,7 +108,9 @@ interface Increment {
 /**
  * Adds facts to their slices inside the caller's transaction: fixes the routes of messages
  * seen for the first time (counting them `sent`), marks first times, then one upsert of
- * every touched slice in key order, so concurrent batches lock rows alike. Facts of messages
+ * every touched slice in key order, so concurrent batches lock rows alike. Delivered,
+ * bounced and complaint counts also go to the circuit breakers' window (`breaker_window`),
+ * in the same transaction, so a redelivered event counts nowhere twice. Facts of messages
  * without a campaign row (transactional, erased, foreign) count nothing.
  */
 export async function recordKpiFacts(tx: Queryable, facts: readonly KpiFact[]): Promise<void> {
