@@ -176,7 +176,7 @@ async function measure(
   const result: LegResult = {
     sizeBytes,
     perSecond: run.perSecond,
-    cpuSecondsPer1k: (cpu / messages) * 1000,
+    cpuSecondsPer1k: Number(((cpu / messages) * 1000).toFixed(2)),
     ...latencies(probes),
   };
   log(
