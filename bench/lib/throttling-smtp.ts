@@ -15,6 +15,8 @@ export interface ThrottlingServer {
   throttled(): number;
   /** Sessions opened so far. */
   sessions(): number;
+  /** Most sessions open at once so far: how many connections the sender held. */
+  peakSessions(): number;
   close(): Promise<void>;
 }
 
@@ -49,11 +51,13 @@ export async function startThrottlingServer(
   let delivered = 0;
   let throttled = 0;
   let sessions = 0;
+  let peakSessions = 0;
   const sockets = new Set<Socket>();
 
   const server = createServer((socket) => {
     sessions += 1;
     sockets.add(socket);
+    peakSessions = Math.max(peakSessions, sockets.size);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let closed = false;
@@ -130,6 +134,7 @@ export async function startThrottlingServer(
     delivered: () => delivered,
     throttled: () => throttled,
     sessions: () => sessions,
+    peakSessions: () => peakSessions,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

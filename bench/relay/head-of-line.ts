@@ -10,6 +10,7 @@
  * messages/s. Marketing `outbound.send` envelopes are published on the bus directly, round
  * robin over the domains, so only the relay is measured.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import type { MessageBus } from '@relais/bus';
 import { uniqueName, type ChildRun } from '@relais/testing';
 import { startPortSinks, type PortSinks } from '../lib/port-sinks';
@@ -35,11 +36,15 @@ export interface HeadOfLinePair {
   slowDelivered: number;
   /** Its 421 replies by then. */
   slow421: number;
+  /** Most connections the relay held open to it at once (its profile allows 20). */
+  slowPeakConnections: number;
   /**
    * CPU-seconds of the relay process per 1,000 healthy messages in each run: the same in
    * both with a lower throughput points at waiting (slots, connections), higher at work.
    */
   relayCpuSecondsPer1k: { alone: number; withSlow: number };
+  /** The same for RabbitMQ when it runs on this machine (null otherwise). */
+  brokerCpuSecondsPer1k: { alone: number; withSlow: number } | null;
 }
 
 /** The pairs' medians (each figure on its own), and every pair. */
@@ -83,29 +88,29 @@ export async function measureHeadOfLine(options: Options): Promise<HeadOfLineRes
         await measurePair(options, sinks, rounds, `head-of-line ${pair}/${options.pairs}`),
       );
     }
-    const of = (pick: (pair: HeadOfLinePair) => number) => median(pairs.map(pick));
+    const of = (pick: (pair: HeadOfLinePair) => number, digits = 0) =>
+      round(median(pairs.map(pick)), digits);
+    const brokerMeasured = pairs.every((pair) => pair.brokerCpuSecondsPer1k !== null);
     const result: HeadOfLineResult = {
       healthyMessages: rounds * HEALTHY,
       slowMessages: rounds,
       slowMaxPerSecond: options.slowMaxPerSecond,
-      healthyAlonePerSecond: Math.round(of((pair) => pair.healthyAlonePerSecond)),
-      healthyWithSlowPerSecond: Math.round(of((pair) => pair.healthyWithSlowPerSecond)),
-      dropPercent: round(
-        of((pair) => pair.dropPercent),
-        1,
-      ),
-      slowDelivered: of((pair) => pair.slowDelivered),
-      slow421: of((pair) => pair.slow421),
+      healthyAlonePerSecond: of((pair) => pair.healthyAlonePerSecond),
+      healthyWithSlowPerSecond: of((pair) => pair.healthyWithSlowPerSecond),
+      dropPercent: of((pair) => pair.dropPercent, 1),
+      slowDelivered: of((pair) => pair.slowDelivered, 1),
+      slow421: of((pair) => pair.slow421, 1),
+      slowPeakConnections: of((pair) => pair.slowPeakConnections, 1),
       relayCpuSecondsPer1k: {
-        alone: round(
-          of((pair) => pair.relayCpuSecondsPer1k.alone),
-          2,
-        ),
-        withSlow: round(
-          of((pair) => pair.relayCpuSecondsPer1k.withSlow),
-          2,
-        ),
+        alone: of((pair) => pair.relayCpuSecondsPer1k.alone, 2),
+        withSlow: of((pair) => pair.relayCpuSecondsPer1k.withSlow, 2),
       },
+      brokerCpuSecondsPer1k: brokerMeasured
+        ? {
+            alone: of((pair) => pair.brokerCpuSecondsPer1k?.alone ?? Number.NaN, 2),
+            withSlow: of((pair) => pair.brokerCpuSecondsPer1k?.withSlow ?? Number.NaN, 2),
+          }
+        : null,
       pairs,
     };
     if (options.pairs > 1) {
@@ -119,6 +124,24 @@ export async function measureHeadOfLine(options: Options): Promise<HeadOfLineRes
   } finally {
     await sinks.close();
   }
+}
+
+const brokerCpu = (run: { brokerCpuSecondsPer1k: number | undefined }) =>
+  run.brokerCpuSecondsPer1k === undefined
+    ? ''
+    : ` (broker ${run.brokerCpuSecondsPer1k.toFixed(2)})`;
+
+/** The pid of a local process by its command name (`/proc/<pid>/comm`), if one runs. */
+function findProcess(comm: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === comm) return Number(entry);
+    } catch {
+      // Gone since the listing.
+    }
+  }
+  return undefined;
 }
 
 async function measurePair(
@@ -147,15 +170,18 @@ async function measurePair(
       RELAY__ROUTES: JSON.stringify(routes),
     });
     const relayPid = relay.pid;
+    const brokerPid = findProcess('beam.smp');
     const rawBase64 = bulkRawBase64(`bulk@${domainOf(0)}`);
 
     /** Publishes `count` messages to `domain(i)` and times the healthy ones to the sinks. */
     const run = async (count: number, domain: (index: number) => number, healthy: number) => {
       const before = sinks.received();
       const sampler = new ProcessSampler();
-      sampler.start(new Map([['mta-relay', relayPid]]), 250);
+      const pids = new Map([['mta-relay', relayPid]]);
+      if (brokerPid !== undefined) pids.set('broker', brokerPid);
+      sampler.start(pids, 250);
       const startMs = performance.now();
-      let cpuSeconds = Number.NaN;
+      let usage: ReturnType<ProcessSampler['stop']> = {};
       try {
         await publishOutbound(client, {
           tenantId: options.tenantId,
@@ -165,11 +191,13 @@ async function measurePair(
         });
         await sinks.waitForReceived(before + healthy, STALL_MS);
       } finally {
-        cpuSeconds = sampler.stop()['mta-relay']?.cpuSeconds ?? Number.NaN;
+        usage = sampler.stop();
       }
+      const per1k = (name: string) => ((usage[name]?.cpuSeconds ?? Number.NaN) / healthy) * 1000;
       return {
         perSecond: healthy / ((sinks.lastAtMs() - startMs) / 1000),
-        cpuSecondsPer1k: (cpuSeconds / healthy) * 1000,
+        cpuSecondsPer1k: per1k('mta-relay'),
+        brokerCpuSecondsPer1k: brokerPid === undefined ? undefined : per1k('broker'),
       };
     };
     // Warm-up: JIT, the 99 sites' controllers and connection pools; too short a one leaves
@@ -179,7 +207,8 @@ async function measurePair(
     const alone = await run(healthyMessages, (index) => index % HEALTHY, healthyMessages);
     log(
       `${label}: ${healthyMessages} messages to ${HEALTHY} healthy domains alone: ` +
-        `${alone.perSecond.toFixed(0)} msg/s, relay ${alone.cpuSecondsPer1k.toFixed(2)} CPU-s/1k`,
+        `${alone.perSecond.toFixed(0)} msg/s, relay ${alone.cpuSecondsPer1k.toFixed(2)} CPU-s/1k` +
+        brokerCpu(alone),
     );
     const withSlow = await run(rounds * DOMAINS, (index) => index % DOMAINS, healthyMessages);
     const slowDelivered = slow.delivered();
@@ -188,9 +217,9 @@ async function measurePair(
     log(
       `${label}: the same plus ${rounds} to a slow domain (421 above ` +
         `${options.slowMaxPerSecond} msg/s): healthy ${withSlow.perSecond.toFixed(0)} msg/s, ` +
-        `relay ${withSlow.cpuSecondsPer1k.toFixed(2)} CPU-s/1k, ` +
+        `relay ${withSlow.cpuSecondsPer1k.toFixed(2)} CPU-s/1k${brokerCpu(withSlow)}, ` +
         `drop ${dropPercent.toFixed(1)} %; slow domain ${slowDelivered} delivered, ` +
-        `${slow421} × 421 in ${slow.sessions()} sessions by then`,
+        `${slow421} × 421 in ${slow.sessions()} sessions (at most ${slow.peakSessions()} at once) by then`,
     );
     return {
       healthyAlonePerSecond: Math.round(alone.perSecond),
@@ -198,10 +227,18 @@ async function measurePair(
       dropPercent: round(dropPercent, 1),
       slowDelivered,
       slow421,
+      slowPeakConnections: slow.peakSessions(),
       relayCpuSecondsPer1k: {
         alone: round(alone.cpuSecondsPer1k, 2),
         withSlow: round(withSlow.cpuSecondsPer1k, 2),
       },
+      brokerCpuSecondsPer1k:
+        alone.brokerCpuSecondsPer1k === undefined || withSlow.brokerCpuSecondsPer1k === undefined
+          ? null
+          : {
+              alone: round(alone.brokerCpuSecondsPer1k, 2),
+              withSlow: round(withSlow.brokerCpuSecondsPer1k, 2),
+            },
     };
   } finally {
     await bus?.close();
