@@ -68,7 +68,7 @@ const holMessages = numberArg('--hol-messages', 20_000);
 const holRate = numberArg('--hol-rate', 2);
 // Pairs of head-of-line runs (each on a fresh relay); the figures are their medians.
 const holPairs = numberArg('--hol-pairs', 3);
-// A bulk backlog or head-of-line run that stops reaching its sink this long has failed.
+// A bulk backlog that stops reaching the probe sink this long is reported as stalled.
 const STALL_MS = 60_000;
 
 /** A comma-separated set flag (`--legs relais`); `all` when absent. */
