@@ -16,6 +16,10 @@ export class ConsumerChannel {
   private tags: number[] = [];
   private head = 0;
   private readonly settled = new Map<number, Settlement>();
+  // Acks settled since the last flush. Kept apart from `settled` so a flush costs what
+  // settled since the last one, not the whole backlog acked singly behind a gap (a message
+  // held for seconds by a slow destination has thousands of neighbours settled behind it).
+  private fresh: number[] = [];
   private flushScheduled = false;
 
   constructor(readonly channel: Channel) {}
@@ -28,6 +32,7 @@ export class ConsumerChannel {
   ack(deliveryTag: number): void {
     if (!this.alive) return;
     this.settled.set(deliveryTag, 'ack-pending');
+    this.fresh.push(deliveryTag);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -60,8 +65,12 @@ export class ConsumerChannel {
     // Covers the whole prefix: tags in it that were already nacked or acked singly are no
     // longer outstanding at the broker, so `multiple` skips them.
     if (upTo >= 0) this.send(() => this.channel.ack(tagOnly(upTo), true));
-    for (const [tag, state] of this.settled) {
-      if (state !== 'ack-pending') continue;
+    const fresh = this.fresh;
+    this.fresh = [];
+    // What the prefix did not cover waits behind a gap: acked singly, and remembered as
+    // sent so the prefix can pass it once the gap closes.
+    for (const tag of fresh) {
+      if (this.settled.get(tag) !== 'ack-pending') continue;
       this.settled.set(tag, 'sent');
       this.send(() => this.channel.ack(tagOnly(tag), false));
     }
