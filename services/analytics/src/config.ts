@@ -43,6 +43,11 @@ export const analyticsSettingsSchema = z.object({
       interval: duration().prefault('5s'),
       /** The sliding window; its resolution is 5 s (the `breaker_window` buckets). */
       window: duration().prefault('10m'),
+      /**
+       * A shorter window judged before `window` (0 turns it off), so a sudden change is
+       * not diluted by the minutes before it; each window needs its own `minSample`.
+       */
+      fastWindow: duration().prefault('1m'),
       /** One-sided confidence that the true rate is above the threshold. */
       confidence: z.number().gt(0.5).lt(1).default(0.95),
       /** Watch each campaign's IP pools too, besides its mailbox providers. */

@@ -221,6 +221,7 @@ function startBreakerSweep(platform: Platform, settings: AnalyticsSettings['brea
     breakers: createSqlBreakerStore(platform.store),
     settings: {
       windowMs: settings.window,
+      fastWindowMs: settings.fastWindow,
       confidence: settings.confidence,
       bounceRate: settings.bounceRate,
       complaintRate: settings.complaintRate,

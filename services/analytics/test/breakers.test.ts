@@ -16,6 +16,7 @@ import { delivery, engagement, kpiRecorderFor, seedKpiCampaign } from './kpi-fix
 
 const settings: BreakerSettings = {
   windowMs: 60_000,
+  fastWindowMs: 0,
   confidence: 0.95,
   bounceRate: { threshold: 0.05, minSample: 20 },
   complaintRate: { threshold: 0.003, minSample: 20 },

@@ -16,6 +16,7 @@ const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000);
 
 const settings: BreakerSettings = {
   windowMs: 600_000,
+  fastWindowMs: 0,
   confidence: 0.95,
   bounceRate: { threshold: 0.05, minSample: 100 },
   complaintRate: { threshold: 0.003, minSample: 100 },
@@ -107,6 +108,28 @@ describe('circuit breakers', () => {
       'Paused automatically: provider yahoo hard-bounce rate 20.0 % (30 of 150 attempts) over ' +
         'the last 10 min is above the 5.0 % threshold (95 % lower bound 15.2 %).',
     );
+  });
+
+  it('sees a sudden change within a minute through the fast window, where the long one dilutes it', () => {
+    // Ten minutes at 5 messages/s with 2 % invalid addresses, then the provider starts
+    // refusing 20 %: one minute later the ten-minute window shows 3.6 %, the last minute 20 %.
+    const before = Array.from({ length: 108 }, (_, i) =>
+      bucket('yahoo', 25, i % 2, { at: ago(600 - i * 5) }),
+    );
+    const after = Array.from({ length: 12 }, (_, i) =>
+      bucket('yahoo', 25, 5, { at: ago(60 - i * 5) }),
+    );
+    const rows = [...before, ...after];
+    expect(evaluate(rows)).toEqual([]);
+    const trips = evaluate(rows, [], { ...settings, fastWindowMs: 60_000 });
+    expect(trips).toHaveLength(1);
+    expect(trips[0]!.evidence).toMatchObject({ windowMs: 60_000, sample: 300, events: 60 });
+    expect(trips[0]!.reason).toContain('over the last 1 min');
+    // The same steady 2 % over the last minute leaves the fast window alone too.
+    const steady = Array.from({ length: 120 }, (_, i) =>
+      bucket('yahoo', 25, i % 2, { at: ago(600 - i * 5) }),
+    );
+    expect(evaluate(steady, [], { ...settings, fastWindowMs: 60_000 })).toEqual([]);
   });
 
   it('needs the minimum sample before it acts', () => {
