@@ -206,11 +206,13 @@ export function createSendScheduler(options: SendSchedulerOptions): SendSchedule
       // site neither delays it nor fills the ready queue it is counted against.
       const ahead = lane === 'transactional' ? entry.waiters.transactional.length : waiting(entry);
       if (ahead === 0 && tryStart(entry)) return granted(messageKey, entry);
-      const waitMs = projectedWaitMs(entry.state, ahead + 1, now(), tuning);
-      // A site over its rate is postponed by time; a slow one (connections busy) by count.
+      // Postponed when its turn is further than `maxReadyWait` away, counting both the
+      // site's rate and its connections' pace (a slow server with an untouched rate drains
+      // a few messages per second however high its rate), or when the ready queue is full.
+      const waitMs = expectedWaitMs(entry, ahead + 1);
       if (entry.waiters[lane].length >= options.readyQueueMax || waitMs > options.maxReadyWaitMs) {
         postponed += 1;
-        const retryAfterMs = postponementMs(messageKey, entry, expectedWaitMs(entry, ahead + 1));
+        const retryAfterMs = postponementMs(messageKey, entry, waitMs);
         return { kind: 'postponed', retryAfterMs };
       }
       const slot = new Promise<SlotRequest>((resolve) => entry.waiters[lane].push(resolve));
