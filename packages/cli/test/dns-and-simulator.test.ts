@@ -85,7 +85,8 @@ describe('relais dns', () => {
 describe('relais simulator', () => {
   it('prints its listening routes on start and its stats on SIGINT', async () => {
     const child = spawnTs(entry, { args: ['simulator', '--base-port', '0'], killAfterMs: 60_000 });
-    await child.waitForLine((line) => line.trim() === '}', 45_000);
+    // The top-level closing brace only (inner objects close indented).
+    await child.waitForLine((line) => line === '}', 45_000);
     const { routes } = JSON.parse(child.lines.join('\n')) as {
       routes: { pattern: string; port: number }[];
     };

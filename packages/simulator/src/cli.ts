@@ -37,16 +37,18 @@ export async function runSimulatorCli(argv: readonly string[]): Promise<void> {
       ? {}
       : { returnPath: parseHostPort(values['return-path']) }),
   });
-  process.stdout.write(`${JSON.stringify({ routes: simulator.routes() }, null, 2)}\n`);
-
   const stop = (): void => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
     process.stdout.write(`${JSON.stringify({ stats: simulator.stats() }, null, 2)}\n`);
     void simulator.close().then(() => process.exit(0));
   };
+  // Before the routes are printed: a caller that stops the simulator as soon as it reads
+  // them must find the handlers in place (on a loaded machine this process can be
+  // descheduled between the write and the next statement, and an unhandled SIGINT kills it).
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.stdout.write(`${JSON.stringify({ routes: simulator.routes() }, null, 2)}\n`);
 }
 
 /** `host:port` (the bounce processor's inbound listener), as given to `--return-path`. */
