@@ -15,7 +15,12 @@ export { parseVerp, verpAddress } from './verp';
 export type { UnsubscribeTokenResult, UnsubscribeUrlInput } from './unsubscribe';
 export { unsubscribeToken, unsubscribeUrl, verifyUnsubscribeToken } from './unsubscribe';
 export type { DkimAlgorithm, DkimSigner, DkimSignerOptions, SignOptions } from './dkim/signer';
-export { createDkimSigner, DEFAULT_SIGNED_HEADERS, signMessage } from './dkim/signer';
+export {
+  createDkimSigner,
+  DEFAULT_SIGNED_HEADERS,
+  signMessage,
+  signMessageAsync,
+} from './dkim/signer';
 export type { DkimKeyDescription, DnsRecordsInput, DnsTxtRecord } from './dns-records';
 export { dnsRecords } from './dns-records';
 export type { PreparedSubmission, SubmittedMessageInput } from './submitted-message';

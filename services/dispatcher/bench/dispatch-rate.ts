@@ -121,14 +121,14 @@ async function handlerRate(seconds: number): Promise<number> {
   return (published - before) / ((performance.now() - started) / 1000);
 }
 
-function composeRate(seconds: number): number {
+async function composeRate(seconds: number): Promise<number> {
   const entry = ports.templates.get(stored);
   if (!entry.ok) throw entry.error;
   let count = 0;
   const started = performance.now();
   while (performance.now() - started < seconds * 1000) {
     const recipient = batch.data.recipients[count % BATCH]!;
-    const outcome = composeMessage(campaign, entry.template, recipient, identity, new Date());
+    const outcome = await composeMessage(campaign, entry.template, recipient, identity, new Date());
     if (!outcome.ok) throw outcome.error;
     count++;
   }
@@ -139,7 +139,7 @@ await handlerRate(1);
 const format = (rate: number) => Math.round(rate).toLocaleString('en-US');
 for (let run = 1; run <= 3; run++) {
   console.log(
-    `run ${run}: composeMessage ${format(composeRate(3))}/s, onDispatchBatch ${format(await handlerRate(3))}/s`,
+    `run ${run}: composeMessage ${format(await composeRate(3))}/s, onDispatchBatch ${format(await handlerRate(3))}/s`,
   );
 }
 console.log(`average signed message: ${Math.round((bytes / published) * 0.75)} bytes`);

@@ -1,7 +1,7 @@
 import { createHash, generateKeyPairSync, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { relaxedHeader, splitMessage } from './canonicalize';
-import { createDkimSigner, signMessage } from './signer';
+import { createDkimSigner, signMessage, signMessageAsync } from './signer';
 
 const pem = (key: { export(options: { type: 'pkcs8'; format: 'pem' }): string | Buffer }) =>
   key.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -52,6 +52,13 @@ describe('signMessage', () => {
     expect(second).toMatchObject({ a: 'ed25519-sha256', s: 'e2026' });
     expect(first!['bh']).toBe(createHash('sha256').update('Hello\r\n').digest('base64'));
     expect(second!['bh']).toBe(first!['bh']);
+  });
+
+  it('signs on the thread pool to the very bytes the synchronous path gives', async () => {
+    // RSA PKCS#1 v1.5 and Ed25519 are deterministic: equal bytes prove equal inputs.
+    const onPool = await signMessageAsync(message, [rsaSigner, edSigner], { now });
+    expect(onPool.equals(signMessage(message, [rsaSigner, edSigner], { now }))).toBe(true);
+    expect(await signMessageAsync(message, [], { now })).toBe(message);
   });
 
   it('sets t= from the clock and never l=', () => {

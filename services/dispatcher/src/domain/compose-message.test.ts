@@ -47,7 +47,7 @@ function compose(attributes: Record<string, unknown>, email = 'ana@example.test'
 }
 
 async function parsed(attributes: Record<string, unknown>) {
-  const outcome = compose(attributes);
+  const outcome = await compose(attributes);
   if (!outcome.ok) throw outcome.error;
   return simpleParser(outcome.message.raw);
 }
@@ -59,7 +59,7 @@ const addresses = (field: AddressObject | AddressObject[] | undefined) =>
 
 describe('composeMessage', () => {
   it('renders the recipient, the campaign and the envelope of one message', async () => {
-    const outcome = compose({ first_name: 'Ana' });
+    const outcome = await compose({ first_name: 'Ana' });
     expect(outcome.ok && outcome.message.rcptTo).toBe('ana@example.test');
     expect(outcome.ok && outcome.message.mailFrom).toMatch(
       /^b-[a-z2-7]{44}@bounces\.sender\.test$/,
@@ -92,9 +92,9 @@ describe('composeMessage', () => {
     expect(mail.text).toContain('ana@example.test');
   });
 
-  it('fails the build, not the process, for an address that is not one plain mailbox', () => {
+  it('fails the build, not the process, for an address that is not one plain mailbox', async () => {
     for (const email of ['a@x.test, evil@x.test', 'ana@x.test\r\nBcc: evil@x.test', '<a@x.test>']) {
-      expect(compose({}, email)).toMatchObject({
+      expect(await compose({}, email)).toMatchObject({
         ok: false,
         stage: 'build',
         error: { code: 'VALIDATION_FAILED' },
@@ -102,12 +102,12 @@ describe('composeMessage', () => {
     }
   });
 
-  it('fails the render for a recipient whose data makes the template break a limit', () => {
+  it('fails the render for a recipient whose data makes the template break a limit', async () => {
     const greedy = compileTemplate({
       subject: 'Hi',
       text: '{% for i in (1..contact.n) %}{{ i }}{% endfor %}',
     });
-    const outcome = composeMessage(
+    const outcome = await composeMessage(
       campaign,
       greedy,
       { messageId, email: 'ana@example.test', attributes: { n: 100_000_000 } },
@@ -122,7 +122,7 @@ describe('composeMessage', () => {
   });
 
   it('leaves List-Unsubscribe out of transactional mail', async () => {
-    const outcome = composeMessage(
+    const outcome = await composeMessage(
       { ...campaign, messageClass: 'transactional' },
       template,
       { messageId, email: 'ana@example.test', attributes: {} },

@@ -3,7 +3,7 @@ import {
   addTracking,
   buildMessage,
   type BuiltMessage,
-  signMessage,
+  signMessageAsync,
   unsubscribeUrl,
   type DkimSigner,
   type TrackedLink,
@@ -68,7 +68,7 @@ export type ComposeOutcome =
  * caller fails that message alone. Anything else is a bug or an outage and is thrown.
  * Personalized text reaches headers only through @relais/mail, which cleans and encodes it.
  */
-export function composeMessage(
+export async function composeMessage(
   campaign: CampaignInfo,
   template: CompiledTemplate,
   recipient: RecipientInput,
@@ -76,7 +76,7 @@ export function composeMessage(
   now: Date,
   /** The recipient's consent and the tenant's policy allow tracking (see trackingAllowed). */
   tracked = false,
-): ComposeOutcome {
+): Promise<ComposeOutcome> {
   // Transactional mail has no List-Unsubscribe: RFC 8058 one-click is for bulk mail, and a
   // receipt or password reset must not offer to stop them.
   const unsubscribe = campaign.messageClass === 'marketing' ? identity.unsubscribe : null;
@@ -144,7 +144,7 @@ export function composeMessage(
   return {
     ok: true,
     message: {
-      raw: signMessage(built.raw, identity.signers, { now }),
+      raw: await signMessageAsync(built.raw, identity.signers, { now }),
       mailFrom: built.envelopeFrom,
       rcptTo: built.envelopeTo,
       links,

@@ -3,7 +3,7 @@ import {
   buildMessage,
   checkAddress,
   prepareSubmittedMessage,
-  signMessage,
+  signMessageAsync,
   verpAddress,
   type FeedbackId,
   type Mailbox,
@@ -97,7 +97,9 @@ export async function submitMessage(
     email,
     state: 'queued',
   }));
-  let composed = compose(submissionId, rows);
+  // Built and signed before anything is written: building is where a malformed message is
+  // refused.
+  let composed = await compose(submissionId, rows);
   const recorded = await ports.store.record({
     tenantId,
     submissionId,
@@ -109,7 +111,7 @@ export async function submitMessage(
   rows = recorded.rows;
   if (recorded.submissionId !== submissionId) {
     submissionId = recorded.submissionId;
-    composed = compose(submissionId, rows);
+    composed = await compose(submissionId, rows);
   }
 
   const firstAttemptAt = now.toISOString();
@@ -189,11 +191,11 @@ function composer(
   ports: SubmissionPorts,
   feedbackId: FeedbackId,
   now: Date,
-): (submissionId: string, rows: readonly SubmittedRow[]) => Map<string, Composed> {
+): (submissionId: string, rows: readonly SubmittedRow[]) => Promise<Map<string, Composed>> {
   const { identity } = ports;
-  const sign = (raw: Buffer) => signMessage(raw, identity.signers, { now });
+  const sign = (raw: Buffer) => signMessageAsync(raw, identity.signers, { now });
   if (content.kind === 'raw') {
-    return (submissionId, rows) => {
+    return async (submissionId, rows) => {
       const prepared = prepareSubmittedMessage({
         raw: content.raw,
         submissionId,
@@ -201,31 +203,39 @@ function composer(
         feedbackId,
         date: now,
       });
-      const signed = { raw: sign(prepared.raw), messageIdHeader: prepared.messageIdHeader };
+      const signed = {
+        raw: await sign(prepared.raw),
+        messageIdHeader: prepared.messageIdHeader,
+      };
       return new Map(rows.map((row) => [row.messageId, signed]));
     };
   }
-  return (_submissionId, rows) =>
+  return async (_submissionId, rows) =>
     new Map(
-      rows.map((row) => {
-        const built = buildMessage({
-          messageId: row.messageId,
-          from: content.from,
-          to: { address: row.email },
-          replyTo: content.replyTo,
-          subject: content.subject,
-          html: content.html,
-          text: content.text,
-          date: now,
-          sendingDomain: identity.sendingDomain,
-          bounce: identity.bounce,
-          // Transactional: no List-Unsubscribe (a receipt must not offer to stop receipts).
-          unsubscribe: null,
-          feedbackId,
-          headers: content.headers,
-        });
-        return [row.messageId, { raw: sign(built.raw), messageIdHeader: built.messageIdHeader }];
-      }),
+      await Promise.all(
+        rows.map(async (row): Promise<[string, Composed]> => {
+          const built = buildMessage({
+            messageId: row.messageId,
+            from: content.from,
+            to: { address: row.email },
+            replyTo: content.replyTo,
+            subject: content.subject,
+            html: content.html,
+            text: content.text,
+            date: now,
+            sendingDomain: identity.sendingDomain,
+            bounce: identity.bounce,
+            // Transactional: no List-Unsubscribe (a receipt must not offer to stop receipts).
+            unsubscribe: null,
+            feedbackId,
+            headers: content.headers,
+          });
+          return [
+            row.messageId,
+            { raw: await sign(built.raw), messageIdHeader: built.messageIdHeader },
+          ];
+        }),
+      ),
     );
 }
 
