@@ -201,3 +201,33 @@ export class ProcessSampler {
     else tracked.ticks.set(pid, { first: baseline ? cpuTicks : 0, last: cpuTicks });
   }
 }
+
+/** Busy CPU ticks of the whole machine (every core), from /proc/stat. */
+export function machineBusyTicks(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal …: idle and iowait are not busy.
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  return total - (fields[3] ?? 0) - (fields[4] ?? 0);
+}
+
+/** The oldest process with this exact command name (`pgrep -o -x`), if one runs. */
+export function oldestPidNamed(name: string): number | undefined {
+  let oldest: { pid: number; start: number } | undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const open = stat.indexOf('(');
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(open + 1, close) !== name) continue;
+    // Field 22, starttime, counted from the field after the command name.
+    const start = Number(stat.slice(close + 2).split(' ')[19]);
+    if (oldest === undefined || start < oldest.start) oldest = { pid: Number(entry), start };
+  }
+  return oldest?.pid;
+}

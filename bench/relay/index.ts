@@ -23,9 +23,11 @@
  *
  *   npm run bench -- relay [--messages N] [--sessions S] [--bulk N] [--hol-messages N]
  *     [--hol-rate R] [--hol-pairs P] [--legs relais,postfix] [--parts throughput,lanes,hol]
+ *     [--sizes 2k,100k]
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +43,12 @@ import {
 import { numberArg } from '../lib/args';
 import { runSmtpSource, startSmtpSink, type SmtpSink } from '../lib/postfix';
 import { startPostfixRelay } from '../lib/postfix-relay';
-import { ProcessSampler } from '../lib/proc-stats';
+import {
+  clockTicksPerSecond,
+  machineBusyTicks,
+  oldestPidNamed,
+  ProcessSampler,
+} from '../lib/proc-stats';
 import {
   quantile,
   runProbes,
@@ -55,7 +62,6 @@ import { bulkRawBase64, openBus, publishOutbound } from './publish';
 const CLI = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
 const SINK_DOMAIN = 'sink.bench.test';
 const PROBE_DOMAIN = 'probe.bench.test';
-const SIZES = [2048, 102_400];
 const CONNECTIONS = 20;
 // smtp-source's envelope: every message goes to the sink's domain.
 const ENVELOPE = { from: 'bench@source.bench.test', to: `bench@${SINK_DOMAIN}` };
@@ -88,6 +94,9 @@ const legs = setArg('--legs', ['relais', 'postfix'] as const);
 // `--parts`: the like-for-like throughput, the priority lane, the head-of-line scenario (the
 // last two are relais only).
 const parts = setArg('--parts', ['throughput', 'lanes', 'hol'] as const);
+// `--sizes 2k` measures one message size only (profiling); the contract's figures are 2k's.
+const SIZE_BYTES = { '2k': 2048, '100k': 102_400 } as const;
+const SIZES = [...setArg('--sizes', ['2k', '100k'] as const)].map((size) => SIZE_BYTES[size]);
 // BENCH_PROFILE=dispatcher,mta-relay writes V8 CPU profiles of those processes to
 // BENCH_PROFILE_DIR (default /tmp/relais-relay-profiles) when they exit; one folder per
 // process, since the tsx loader's worker thread writes a profile of its own.
@@ -140,6 +149,32 @@ interface LegResult extends Latencies {
   sizeBytes: number;
   perSecond: number;
   cpuSecondsPer1k: number;
+  /**
+   * Every core's busy time per 1,000 messages, and the part of it each process took: the
+   * budget a leg spends, whoever spends it (the other leg's idle services included).
+   */
+  machine: {
+    cpuSecondsPer1k: number;
+    relaying: number;
+    rabbitmq: number;
+    postgresql: number;
+    smtpSink: number;
+    /** smtp-source, this script's probes, the kernel's own work and anything else. */
+    rest: number;
+  };
+}
+
+/** The shared services and the sink, each with its children (PostgreSQL's backends). */
+function infrastructurePids(sink: SmtpSink): Map<string, number> {
+  const pids = new Map([['smtpSink', sink.pid]]);
+  for (const [name, command] of [
+    ['rabbitmq', 'beam.smp'],
+    ['postgresql', 'postgres'],
+  ] as const) {
+    const pid = oldestPidNamed(command);
+    if (pid !== undefined) pids.set(name, pid);
+  }
+  return pids;
 }
 
 /** One size through one relay: throughput, CPU of `pids` and probe latencies. */
@@ -154,6 +189,9 @@ async function measure(
 ): Promise<LegResult> {
   const sampler = new ProcessSampler();
   sampler.start(pids, 250, { includeDescendants });
+  const infrastructure = new ProcessSampler();
+  infrastructure.start(infrastructurePids(sink), 250, { includeDescendants: true });
+  const busyBefore = machineBusyTicks();
   const load = runSmtpSource({
     port: entryPort,
     ...ENVELOPE,
@@ -172,17 +210,78 @@ async function measure(
   });
   const run = await load;
   const usage = sampler.stop();
+  const shared = infrastructure.stop();
+  const machineSeconds = (machineBusyTicks() - busyBefore) / clockTicksPerSecond();
   const cpu = Object.values(usage).reduce((sum, u) => sum + u.cpuSeconds, 0);
+  const per1k = (seconds: number) => Number(((seconds / messages) * 1000).toFixed(2));
+  const sharedSeconds = (key: string) => shared[key]?.cpuSeconds ?? 0;
   const result: LegResult = {
     sizeBytes,
     perSecond: run.perSecond,
-    cpuSecondsPer1k: Number(((cpu / messages) * 1000).toFixed(2)),
+    cpuSecondsPer1k: per1k(cpu),
+    machine: {
+      cpuSecondsPer1k: per1k(machineSeconds),
+      relaying: per1k(cpu),
+      rabbitmq: per1k(sharedSeconds('rabbitmq')),
+      postgresql: per1k(sharedSeconds('postgresql')),
+      smtpSink: per1k(sharedSeconds('smtpSink')),
+      rest: per1k(
+        machineSeconds -
+          cpu -
+          sharedSeconds('rabbitmq') -
+          sharedSeconds('postgresql') -
+          sharedSeconds('smtpSink'),
+      ),
+    },
     ...latencies(probes),
   };
+  const { machine } = result;
   log(
     `${name} ${sizeBytes / 1024} KB: ${result.perSecond.toFixed(0)} msg/s, ` +
       `${result.cpuSecondsPer1k.toFixed(2)} CPU-s/1k, latency ${describe(result)} ` +
-      `(${result.probes}/${probes.sent} probes)`,
+      `(${result.probes}/${probes.sent} probes); machine ${machine.cpuSecondsPer1k.toFixed(2)} ` +
+      `CPU-s/1k: relaying ${machine.relaying}, RabbitMQ ${machine.rabbitmq}, PostgreSQL ` +
+      `${machine.postgresql}, smtp-sink ${machine.smtpSink}, rest ${machine.rest}`,
+  );
+  return result;
+}
+
+interface SigningCost {
+  rsaPerSecond: number;
+  ed25519PerSecond: number;
+  /** Both signatures of one message (relais signs each with RSA-2048 and Ed25519). */
+  cpuSecondsPer1k: number;
+}
+
+/**
+ * What DKIM signing alone costs on this machine's CPU, through node:crypto (OpenSSL, the
+ * same code any MTA would call): a floor under relais' CPU per message that Postfix, which
+ * signs nothing here, does not pay.
+ */
+function signingCost(): SigningCost {
+  const data = Buffer.alloc(700, 'h');
+  const rate = (once: () => void) => {
+    for (let warm = 0; warm < 20; warm++) once();
+    let count = 0;
+    const start = performance.now();
+    while (performance.now() - start < 1000) {
+      once();
+      count++;
+    }
+    return count / ((performance.now() - start) / 1000);
+  };
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const ed = generateKeyPairSync('ed25519').privateKey;
+  const rsaPerSecond = rate(() => sign('sha256', data, rsa));
+  const ed25519PerSecond = rate(() => sign(null, createHash('sha256').update(data).digest(), ed));
+  const result = {
+    rsaPerSecond: Math.round(rsaPerSecond),
+    ed25519PerSecond: Math.round(ed25519PerSecond),
+    cpuSecondsPer1k: Number((1000 / rsaPerSecond + 1000 / ed25519PerSecond).toFixed(2)),
+  };
+  log(
+    `DKIM signing on one core: RSA-2048 ${result.rsaPerSecond}/s, Ed25519 ` +
+      `${result.ed25519PerSecond}/s: ${result.cpuSecondsPer1k} CPU-s per 1,000 messages`,
   );
   return result;
 }
@@ -487,6 +586,7 @@ async function main(): Promise<void> {
     `relay bench: ${messages} messages per size, ${sessions} smtp-source sessions; ` +
       `legs ${[...legs].join(',')}, parts ${[...parts].join(',')}`,
   );
+  const signing = signingCost();
   const sink = await startSmtpSink();
   const probeSink = await startProbeSink();
   try {
@@ -518,6 +618,7 @@ async function main(): Promise<void> {
             ? null
             : Number((r2.perSecond / p2.perSecond).toFixed(3)),
         messages,
+        signing,
         relais: relais?.results ?? null,
         postfix: postfix ?? null,
         lanes: relais?.lanes ?? null,
