@@ -2,7 +2,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '@relais/campaign';
 import { loadConfig } from '@relais/config';
 import { startPlatform, type Platform } from '@relais/platform';
 import {
@@ -13,6 +12,15 @@ import {
 } from '@relais/simulator';
 import { startServicesWithSimulator } from '../src/commands/embedded-simulator';
 import { platformConfigSchema, prepareServices } from '../src/commands/services';
+import {
+  createSegmentOfAll,
+  createTemplate,
+  createTestTenant,
+  importContacts,
+  launchCampaign,
+  poller,
+  type ApiCall,
+} from './campaign-fixture';
 
 // Issue 6 end to end, embedded (PGlite, in-process bus), with the real provider simulator:
 // it accepts every message, then bounces some addresses later (a DSN to the VERP return
@@ -37,37 +45,17 @@ const fates = new Map(emails.map((email) => [email, classifyFeedback(profile!, e
 const bouncing = emails.filter((email) => fates.get(email)?.kind === 'bounce');
 const complaining = emails.filter((email) => fates.get(email)?.kind === 'complaint');
 
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const waitFor = poller(50);
 
 describe('later bounces and complaints, end to end (embedded)', () => {
   let dir: string;
   let platform: Platform;
   let simulator: Simulator;
-  let base: string;
-  let key: string;
+  let call: ApiCall<Record<string, unknown>>;
   let tenantId: string;
   // Every recipient the simulator saw per campaign (accepted or refused).
   let attempted: string[] = [];
   const complainedAt = new Map<string, number>();
-
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
-    const response = await fetch(`${base}/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': type },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const payload = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
-    return payload;
-  };
 
   const inFlight = async (campaignId: string) => {
     const { rows } = await platform.store.query<{ n: string }>(
@@ -78,16 +66,8 @@ describe('later bounces and complaints, end to end (embedded)', () => {
     return Number(rows[0]?.n ?? 0);
   };
 
-  const runCampaign = async (segmentId: unknown, templateId: unknown, name: string) => {
-    const campaign = await call('POST', '/campaigns', {
-      name,
-      messageClass: 'marketing',
-      from: { email: 'news@mail.relais.test', name: 'relais' },
-      segmentId,
-      templateId,
-    });
-    const id = String(campaign['id']);
-    await call('POST', `/campaigns/${id}/launch`, {});
+  const runCampaign = async (segmentId: string, templateId: string, name: string) => {
+    const id = await launchCampaign(call, { name, segmentId, templateId });
     await waitFor(
       () => call('GET', `/campaigns/${id}`),
       (view) => view['recipientsResolvedAt'] !== null,
@@ -122,10 +102,7 @@ describe('later bounces and complaints, end to end (embedded)', () => {
       if (event.type === 'complaint.sent') complainedAt.set(event.report.recipient, Date.now());
     });
     const { port } = await platform.runtime.start();
-    base = `http://127.0.0.1:${port}`;
-    const created = await createTenant(platform.store, 'feedback');
-    key = created.apiKey.key;
-    tenantId = created.tenant.id;
+    ({ call, tenantId } = await createTestTenant(platform, `http://127.0.0.1:${port}`, 'feedback'));
   }, 30_000);
 
   afterAll(async () => {
@@ -137,14 +114,9 @@ describe('later bounces and complaints, end to end (embedded)', () => {
     // The seed gives both fates to a few of the forty addresses.
     expect(bouncing.length).toBeGreaterThan(2);
     expect(complaining.length).toBeGreaterThan(2);
-    await call(
-      'POST',
-      '/contacts/imports?consentPurpose=marketing&consentSource=feedback-test',
-      ['email', ...emails].join('\n'),
-      'text/csv',
-    );
-    const segment = await call('POST', '/segments', { name: 'all', rules: { all: true } });
-    const template = await call('POST', '/templates', {
+    await importContacts(call, emails, { purpose: 'marketing', source: 'feedback-test' });
+    const segmentId = await createSegmentOfAll(call);
+    const templateId = await createTemplate(call, {
       name: 'Hello',
       subject: 'Hello',
       text: 'Hello, reader.',
@@ -171,7 +143,7 @@ describe('later bounces and complaints, end to end (embedded)', () => {
         });
     }, 25);
 
-    await runCampaign(segment['id'], template['id'], 'first');
+    await runCampaign(segmentId, templateId, 'first');
     expect([...attempted].sort()).toEqual([...emails].sort());
 
     // Every later report sent over SMTP and processed by the worker.
@@ -226,7 +198,7 @@ describe('later bounces and complaints, end to end (embedded)', () => {
 
     // The same segment again: the bounced and complaining addresses are never attempted.
     attempted = [];
-    await runCampaign(segment['id'], template['id'], 'second');
+    await runCampaign(segmentId, templateId, 'second');
     const excluded = new Set([...bouncing, ...complaining]);
     expect(attempted.filter((email) => excluded.has(email))).toEqual([]);
     expect(attempted).toHaveLength(CONTACTS - excluded.size);

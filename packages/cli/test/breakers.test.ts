@@ -2,12 +2,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '@relais/campaign';
 import { loadConfig } from '@relais/config';
 import { startPlatform, type Platform } from '@relais/platform';
 import type { ProviderProfileInput, Simulator } from '@relais/simulator';
 import { startServicesWithSimulator } from '../src/commands/embedded-simulator';
 import { platformConfigSchema, prepareServices } from '../src/commands/services';
+import {
+  createTestTenant,
+  importContacts,
+  launchCampaignToAll,
+  poller,
+  type ApiCall,
+} from './campaign-fixture';
 
 // Issue 7 "Automatic protection" end to end, embedded (PGlite, in-process bus), real SMTP to
 // the provider simulator. Three providers (their domains map to google, yahoo and orange in
@@ -36,34 +42,13 @@ const emails = Object.values(PROVIDERS).flatMap(({ domain }) =>
 );
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await sleep(100);
-  }
-}
+const waitFor = poller(100);
 
 describe('circuit breakers, end to end (embedded)', () => {
   let dir: string;
   let platform: Platform;
   let simulator: Simulator;
-  let base: string;
-  let key: string;
-
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
-    const response = await fetch(`${base}/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': type },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const payload = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
-    return payload;
-  };
+  let call: ApiCall<Record<string, unknown>>;
 
   // Recipients each simulated provider answered (accepted or refused at RCPT).
   const attempts = (): Record<string, number> =>
@@ -106,8 +91,7 @@ describe('circuit breakers, end to end (embedded)', () => {
     );
     simulator = embedded.simulator;
     const { port } = await platform.runtime.start();
-    base = `http://127.0.0.1:${port}`;
-    key = (await createTenant(platform.store, 'breakers')).apiKey.key;
+    ({ call } = await createTestTenant(platform, `http://127.0.0.1:${port}`, 'breakers'));
   }, 30_000);
 
   afterAll(async () => {
@@ -116,27 +100,12 @@ describe('circuit breakers, end to end (embedded)', () => {
   });
 
   it('pauses the provider that starts hard-bouncing within 60 s, keeps the others sending, resumes in one call', async () => {
-    await call(
-      'POST',
-      '/contacts/imports?consentPurpose=marketing&consentSource=breaker-test',
-      ['email', ...emails].join('\n'),
-      'text/csv',
-    );
-    const segment = await call('POST', '/segments', { name: 'all', rules: { all: true } });
-    const template = await call('POST', '/templates', {
+    await importContacts(call, emails, { purpose: 'marketing', source: 'breaker-test' });
+    const id = await launchCampaignToAll(call, 'breakers', {
       name: 'News',
       subject: 'News',
       text: 'Hello, reader.',
     });
-    const campaign = await call('POST', '/campaigns', {
-      name: 'breakers',
-      messageClass: 'marketing',
-      from: { email: 'news@mail.relais.test', name: 'relais' },
-      segmentId: segment['id'],
-      templateId: template['id'],
-    });
-    const id = String(campaign['id']);
-    await call('POST', `/campaigns/${id}/launch`, {});
 
     // Healthy sending first: every provider has answered a few dozen recipients.
     await waitFor(

@@ -4,13 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '@relais/campaign';
 import { loadConfig } from '@relais/config';
 import { startPlatform, type Platform } from '@relais/platform';
 import type { ProviderProfileInput } from '@relais/simulator';
@@ -18,6 +16,14 @@ import { infraRequired } from '@relais/testing';
 import { startServicesWithSimulator } from '../src/commands/embedded-simulator';
 import { platformConfigSchema, prepareServices } from '../src/commands/services';
 import { DEMO_DEFERRAL_DELAYS } from '../src/commands/demo';
+import {
+  createTestTenant,
+  freePort,
+  importContacts,
+  launchCampaignToAll,
+  poller,
+  type ApiCall,
+} from './campaign-fixture';
 
 // The web dashboard in a real headless Chromium (Debian's, driven by playwright-core) on an
 // embedded platform delivering a campaign to the provider simulator: the page shows the
@@ -65,23 +71,7 @@ const RATE_PER_SECOND = 6;
 const CONTACTS = 180;
 const emails = Array.from({ length: CONTACTS }, (_, i) => `reader${i}@${DOMAINS[i % 3]}`);
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
+const waitFor = poller(200);
 
 /** What the page shows, read from its DOM in one go (text as a reader sees it). */
 interface Shown {
@@ -124,17 +114,7 @@ describe.runIf(hasChromium)('the web dashboard in headless Chromium (embedded pl
   let browser: Browser;
   let base: string;
   let key: string;
-
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
-    const response = await fetch(`${base}/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': type },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const payload = (await response.json()) as Record<string, any>;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
-    return payload;
-  };
+  let call: ApiCall<Record<string, any>>;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'relais-dashboard-'));
@@ -169,7 +149,7 @@ describe.runIf(hasChromium)('the web dashboard in headless Chromium (embedded pl
     });
     await platform.runtime.start();
     base = `http://127.0.0.1:${port}`;
-    key = (await createTenant(platform.store, 'dashboard')).apiKey.key;
+    ({ call, key } = await createTestTenant<Record<string, any>>(platform, base, 'dashboard'));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -186,34 +166,14 @@ describe.runIf(hasChromium)('the web dashboard in headless Chromium (embedded pl
   });
 
   it('shows live numbers equal to the API, updating without reload, and paused slices with reasons', async () => {
-    await call(
-      'POST',
-      '/contacts/imports?consentPurpose=marketing&consentSource=dashboard-test',
-      ['email', ...emails].join('\n'),
-      'text/csv',
-    );
-    await call(
-      'POST',
-      '/contacts/imports?consentPurpose=tracking&consentSource=dashboard-test',
-      ['email', ...emails].join('\n'),
-      'text/csv',
-    );
-    const segment = await call('POST', '/segments', { name: 'all', rules: { all: true } });
-    const template = await call('POST', '/templates', {
+    await importContacts(call, emails, { purpose: 'marketing', source: 'dashboard-test' });
+    await importContacts(call, emails, { purpose: 'tracking', source: 'dashboard-test' });
+    const campaignId = await launchCampaignToAll(call, 'autumn news', {
       name: 'Autumn',
       subject: 'Autumn news',
       html: '<html><body><p>News</p><a href="https://shop.relais.test/autumn">Shop</a></body></html>',
       text: 'News https://shop.relais.test/autumn',
     });
-    const campaign = await call('POST', '/campaigns', {
-      name: 'autumn news',
-      messageClass: 'marketing',
-      from: { email: 'news@mail.relais.test', name: 'relais' },
-      segmentId: segment['id'],
-      templateId: template['id'],
-    });
-    const campaignId = String(campaign['id']);
-    await call('POST', `/campaigns/${campaignId}/launch`, {});
 
     const page = await browser.newPage({ viewport: VIEWPORT });
     const consoleErrors: string[] = [];

@@ -1,9 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTenant } from '@relais/campaign';
 import { loadConfig } from '@relais/config';
 import { startPlatform, type Platform } from '@relais/platform';
 import {
@@ -15,6 +13,14 @@ import {
 } from '@relais/simulator';
 import { startServicesWithSimulator } from '../src/commands/embedded-simulator';
 import { platformConfigSchema, prepareServices } from '../src/commands/services';
+import {
+  createTestTenant,
+  freePort,
+  importContacts,
+  launchCampaignToAll,
+  poller,
+  type ApiCall,
+} from './campaign-fixture';
 
 // Issue 7 end to end, embedded: the dispatcher tracks the recipients whose consent allows
 // it, the simulator's recipients open and click through the real tracking URLs (30 % of
@@ -56,42 +62,14 @@ const expected = {
   ).length,
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const waitFor = poller(100);
 
 describe('engagement through the real tracking URLs, end to end (embedded)', () => {
   let dir: string;
   let platform: Platform;
   let simulator: Simulator;
-  let base: string;
-  let key: string;
+  let call: ApiCall<Record<string, unknown>>;
   const htmlByRecipient = new Map<string, Buffer>();
-
-  const call = async (method: string, path: string, body?: unknown, type = 'application/json') => {
-    const response = await fetch(`${base}/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, 'content-type': type },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
-    const payload = (await response.json()) as Record<string, unknown>;
-    if (!response.ok) throw new Error(`${method} ${path}: ${response.status}`);
-    return payload;
-  };
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'relais-engagement-'));
@@ -123,8 +101,7 @@ describe('engagement through the real tracking URLs, end to end (embedded)', () 
       }
     });
     await platform.runtime.start();
-    base = `http://127.0.0.1:${port}`;
-    key = (await createTenant(platform.store, 'engagement')).apiKey.key;
+    ({ call } = await createTestTenant(platform, `http://127.0.0.1:${port}`, 'engagement'));
   }, 30_000);
 
   afterAll(async () => {
@@ -133,34 +110,14 @@ describe('engagement through the real tracking URLs, end to end (embedded)', () 
   });
 
   it('tracks consenting recipients only and excludes machine opens from human opens', async () => {
-    await call(
-      'POST',
-      '/contacts/imports?consentPurpose=marketing&consentSource=engagement-test',
-      ['email', ...emails].join('\n'),
-      'text/csv',
-    );
-    await call(
-      'POST',
-      '/contacts/imports?consentPurpose=tracking&consentSource=engagement-test',
-      ['email', ...tracked].join('\n'),
-      'text/csv',
-    );
-    const segment = await call('POST', '/segments', { name: 'all', rules: { all: true } });
-    const template = await call('POST', '/templates', {
+    await importContacts(call, emails, { purpose: 'marketing', source: 'engagement-test' });
+    await importContacts(call, tracked, { purpose: 'tracking', source: 'engagement-test' });
+    const id = await launchCampaignToAll(call, 'sale', {
       name: 'Sale',
       subject: 'Sale',
       html: '<html><body><p>Sale!</p><a href="https://shop.relais.test/sale">Shop</a> <a href="https://blog.relais.test/">Blog</a> <a href="{{ unsubscribe_url }}">Unsubscribe</a></body></html>',
       text: 'Sale! https://shop.relais.test/sale',
     });
-    const campaign = await call('POST', '/campaigns', {
-      name: 'sale',
-      messageClass: 'marketing',
-      from: { email: 'news@mail.relais.test', name: 'relais' },
-      segmentId: segment['id'],
-      templateId: template['id'],
-    });
-    const id = String(campaign['id']);
-    await call('POST', `/campaigns/${id}/launch`, {});
     await waitFor(
       async () => htmlByRecipient.size,
       (n) => n === CONTACTS,
