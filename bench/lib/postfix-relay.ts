@@ -48,12 +48,16 @@ scache unix - - n - 1 scache
  * Starts Postfix (installed by `ensurePostfixTools`) from a configuration directory of its
  * own: listening on 127.0.0.1:`port`, relaying for 127.0.0.0/8 only, each domain of
  * `routes` to its `[127.0.0.1]:port` (no DNS), no TLS, `concurrency` connections per
- * destination. Needs root, as Postfix does.
+ * destination. Needs root, as Postfix does. With `milter` (e.g. OpenDKIM's
+ * `inet:127.0.0.1:port`), every message passes through it before Postfix's 250, and a milter
+ * that fails or does not answer makes Postfix answer 4xx rather than relay the message
+ * unfiltered.
  */
 export async function startPostfixRelay(options: {
   port: number;
   routes: Record<string, number>;
   concurrency: number;
+  milter?: string;
 }): Promise<PostfixRelay> {
   ensurePostfixTools();
   const dir = mkdtempSync(join(tmpdir(), 'relais-bench-postfix-'));
@@ -101,6 +105,13 @@ export async function startPostfixRelay(options: {
       'alias_maps =',
       'local_recipient_maps =',
       `default_destination_concurrency_limit = ${options.concurrency}`,
+      ...(options.milter === undefined
+        ? []
+        : [
+            `smtpd_milters = ${options.milter}`,
+            `non_smtpd_milters = ${options.milter}`,
+            'milter_default_action = tempfail',
+          ]),
       // Not syslog (often absent in containers); a file of its own would need postlogd's
       // permissions set up, and nothing here reads it.
       'maillog_file = /dev/stdout',

@@ -7,13 +7,17 @@
  *   the broker before its 250, as in production.
  * - postfix: `smtp-source` → Postfix (configured here as a relay for 127.0.0.0/8, its own
  *   queue directory) → `smtp-sink`.
+ * - postfix-dkim: the same Postfix with OpenDKIM as its milter, signing every message with
+ *   an RSA-2048 and an Ed25519 key as relais does: the equal-work reference. Before it is
+ *   measured, one message through it must arrive with both signatures.
  *
  * For each message size (2 KB and 100 KB) it prints messages/s (smtp-source start until the
  * sink counted the last message), CPU-seconds per 1,000 messages of the relaying processes
  * (relais: dispatcher + relay, not RabbitMQ/PostgreSQL; Postfix: every daemon), and p50/p99
  * latency of probe messages sent during the load (250 from the relay → final "." at a probe
  * sink, and from the probe's connect to that "."). The last line is one JSON object:
- * `{"relaisPerSecond", "postfixPerSecond", "ratio", …}` with the 2 KB figures.
+ * `{"relaisPerSecond", "postfixPerSecond", "ratio", "postfixDkimPerSecond",
+ * "ratioToSigningPostfix", …}` with the 2 KB figures.
  *
  * Then, relais only, the priority lane: `--bulk` marketing messages (default 20,000) put on
  * the relay's marketing queue, to the same destination (site) as transactional probes
@@ -22,7 +26,8 @@
  * the healthy domains' throughput with and without it.
  *
  *   npm run bench -- relay [--messages N] [--sessions S] [--bulk N] [--hol-messages N]
- *     [--hol-rate R] [--hol-pairs P] [--legs relais,postfix] [--parts throughput,lanes,hol]
+ *     [--hol-rate R] [--hol-pairs P] [--legs relais,postfix,postfix-dkim]
+ *     [--parts throughput,lanes,hol]
  *     [--sizes 2k,100k]
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
@@ -43,6 +48,7 @@ import {
 import { numberArg } from '../lib/args';
 import { runSmtpSource, startSmtpSink, type SmtpSink } from '../lib/postfix';
 import { startPostfixRelay } from '../lib/postfix-relay';
+import { proveSigned, startCaptureSink, startOpenDkim } from '../lib/opendkim';
 import {
   clockTicksPerSecond,
   machineBusyTicks,
@@ -62,6 +68,10 @@ import { bulkRawBase64, openBus, publishOutbound } from './publish';
 const CLI = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
 const SINK_DOMAIN = 'sink.bench.test';
 const PROBE_DOMAIN = 'probe.bench.test';
+// postfix-dkim's proof message goes to a sink of its own, which keeps it.
+const PROOF_DOMAIN = 'proof.bench.test';
+// relais' d= (DISPATCHER__SENDING_DOMAIN), which OpenDKIM signs with too.
+const SENDING_DOMAIN = 'mail.bench.test';
 const CONNECTIONS = 20;
 // smtp-source's envelope: every message goes to the sink's domain.
 const ENVELOPE = { from: 'bench@source.bench.test', to: `bench@${SINK_DOMAIN}` };
@@ -89,8 +99,9 @@ function setArg<T extends string>(flag: string, all: readonly T[]): Set<T> {
   }
   return new Set(given as T[]);
 }
-// `--legs relais` (or `postfix`) runs one side only, for profiling; the ratio needs both.
-const legs = setArg('--legs', ['relais', 'postfix'] as const);
+// `--legs relais` (or `postfix`) runs one side only, for profiling; a ratio needs both of
+// its legs. `postfix-dkim` is Postfix signing as relais does (OpenDKIM, RSA + Ed25519).
+const legs = setArg('--legs', ['relais', 'postfix', 'postfix-dkim'] as const);
 // `--parts`: the like-for-like throughput, the priority lane, the head-of-line scenario (the
 // last two are relais only).
 const parts = setArg('--parts', ['throughput', 'lanes', 'hol'] as const);
@@ -118,6 +129,14 @@ function freePort(): Promise<number> {
       server.close(() => resolve(port));
     });
   });
+}
+
+async function twoFreePorts(): Promise<[number, number]> {
+  const first = await freePort();
+  for (;;) {
+    const second = await freePort();
+    if (second !== first) return [first, second];
+  }
 }
 
 interface Latencies {
@@ -149,6 +168,8 @@ interface LegResult extends Latencies {
   sizeBytes: number;
   perSecond: number;
   cpuSecondsPer1k: number;
+  /** `cpuSecondsPer1k` by relaying process (relais: dispatcher, relay; Postfix, OpenDKIM). */
+  processes: Record<string, number>;
   /**
    * Every core's busy time per 1,000 messages, and the part of it each process took: the
    * budget a leg spends, whoever spends it (the other leg's idle services included).
@@ -219,6 +240,9 @@ async function measure(
     sizeBytes,
     perSecond: run.perSecond,
     cpuSecondsPer1k: per1k(cpu),
+    processes: Object.fromEntries(
+      Object.entries(usage).map(([process, u]) => [process, per1k(u.cpuSeconds)]),
+    ),
     machine: {
       cpuSecondsPer1k: per1k(machineSeconds),
       relaying: per1k(cpu),
@@ -238,7 +262,9 @@ async function measure(
   const { machine } = result;
   log(
     `${name} ${sizeBytes / 1024} KB: ${result.perSecond.toFixed(0)} msg/s, ` +
-      `${result.cpuSecondsPer1k.toFixed(2)} CPU-s/1k, latency ${describe(result)} ` +
+      `${result.cpuSecondsPer1k.toFixed(2)} CPU-s/1k (${Object.entries(result.processes)
+        .map(([process, seconds]) => `${process} ${seconds}`)
+        .join(', ')}), latency ${describe(result)} ` +
       `(${result.probes}/${probes.sent} probes); machine ${machine.cpuSecondsPer1k.toFixed(2)} ` +
       `CPU-s/1k: relaying ${machine.relaying}, RabbitMQ ${machine.rabbitmq}, PostgreSQL ` +
       `${machine.postgresql}, smtp-sink ${machine.smtpSink}, rest ${machine.rest}`,
@@ -289,7 +315,7 @@ function signingCost(): SigningCost {
 async function identityEnv(): Promise<Record<string, string>> {
   const dir = mkdtempSync(join(tmpdir(), 'relais-relay-keys-'));
   const run = spawnTs(CLI, {
-    args: ['dns', '--domain', 'mail.bench.test', '--generate', dir, '--json'],
+    args: ['dns', '--domain', SENDING_DOMAIN, '--generate', dir, '--json'],
     env: {},
   });
   const { code, stderr } = await run.exited;
@@ -316,7 +342,7 @@ async function identityEnv(): Promise<Record<string, string>> {
     { stdio: 'ignore' },
   );
   return {
-    DISPATCHER__SENDING_DOMAIN: 'mail.bench.test',
+    DISPATCHER__SENDING_DOMAIN: SENDING_DOMAIN,
     DISPATCHER__BOUNCE_DOMAIN: 'bounces.bench.test',
     DISPATCHER__BOUNCE_SECRET: 'b'.repeat(48),
     DISPATCHER__UNSUBSCRIBE_BASE_URL: 'https://links.bench.test',
@@ -555,14 +581,59 @@ async function relaisLeg(sink: SmtpSink, probeSink: ProbeSink): Promise<RelaisRe
   }
 }
 
-async function postfixLeg(sink: SmtpSink, probeSink: ProbeSink): Promise<LegResult[]> {
+/**
+ * Postfix alone, or (`dkim`) with an OpenDKIM milter signing every message twice; its CPU
+ * then counts as relaying too. The signing leg first sends one message to a capture sink
+ * and fails unless it arrived with both signatures.
+ */
+async function postfixLeg(
+  sink: SmtpSink,
+  probeSink: ProbeSink,
+  dkim: boolean,
+): Promise<LegResult[]> {
+  const name = dkim ? 'postfix-dkim' : 'postfix';
+  const opendkim = dkim
+    ? await startOpenDkim({ ports: await twoFreePorts(), domain: SENDING_DOMAIN })
+    : undefined;
+  const capture = dkim ? await startCaptureSink() : undefined;
   const postfix = await startPostfixRelay({
     port: await freePort(),
-    routes: { [SINK_DOMAIN]: sink.port, [PROBE_DOMAIN]: probeSink.port },
+    routes: {
+      [SINK_DOMAIN]: sink.port,
+      [PROBE_DOMAIN]: probeSink.port,
+      ...(capture === undefined ? {} : { [PROOF_DOMAIN]: capture.port }),
+    },
     concurrency: CONNECTIONS,
+    ...(opendkim === undefined ? {} : { milter: opendkim.milter }),
+  }).catch(async (error: unknown) => {
+    await capture?.close();
+    await opendkim?.close();
+    throw error;
   });
   try {
     const pids = new Map([['postfix', postfix.pid]]);
+    if (opendkim !== undefined && capture !== undefined) {
+      for (const [process, pid] of opendkim.pids) pids.set(process, pid);
+      // smtp-source's own From header and envelope, as in the load.
+      await runSmtpSource({
+        port: postfix.port,
+        from: ENVELOPE.from,
+        to: `proof@${PROOF_DOMAIN}`,
+        messages: 1,
+        sizeBytes: 2048,
+        sessions: 1,
+      });
+      const message = await Promise.race([
+        capture.message,
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error('postfix-dkim: the proof message did not arrive in 30 s')),
+            30_000,
+          ).unref(),
+        ),
+      ]);
+      log(`postfix-dkim signs: ${proveSigned(message, opendkim)}`);
+    }
     await runSmtpSource({
       port: postfix.port,
       ...ENVELOPE,
@@ -573,11 +644,27 @@ async function postfixLeg(sink: SmtpSink, probeSink: ProbeSink): Promise<LegResu
     });
     const results: LegResult[] = [];
     for (const size of SIZES) {
-      results.push(await measure('postfix', postfix.port, sink, probeSink, pids, size, true));
+      results.push(await measure(name, postfix.port, sink, probeSink, pids, size, true));
     }
     return results;
   } finally {
     await postfix.close();
+    await capture?.close();
+    await opendkim?.close();
+  }
+}
+
+/** One summary line per size comparing leg `a` with leg `b`. */
+function compare(aName: string, a: LegResult[], bName: string, b: LegResult[]): void {
+  for (let i = 0; i < SIZES.length; i += 1) {
+    const [r, p] = [a[i]!, b[i]!];
+    log(
+      `${SIZES[i]! / 1024} KB: ${aName}/${bName} = ${(r.perSecond / p.perSecond).toFixed(2)} ` +
+        `(${r.perSecond.toFixed(0)} vs ${p.perSecond.toFixed(0)} msg/s; CPU-s/1k ` +
+        `${r.cpuSecondsPer1k.toFixed(2)} vs ${p.cpuSecondsPer1k.toFixed(2)}, machine ` +
+        `${r.machine.cpuSecondsPer1k.toFixed(2)} vs ${p.machine.cpuSecondsPer1k.toFixed(2)}; ` +
+        `p99 ${r.p99Ms.toFixed(0)} vs ${p.p99Ms.toFixed(0)} ms)`,
+    );
   }
 }
 
@@ -593,30 +680,37 @@ async function main(): Promise<void> {
     const relais = legs.has('relais') ? await relaisLeg(sink, probeSink) : undefined;
     const postfix =
       legs.has('postfix') && parts.has('throughput')
-        ? await postfixLeg(sink, probeSink)
+        ? await postfixLeg(sink, probeSink, false)
         : undefined;
+    const postfixDkim =
+      legs.has('postfix-dkim') && parts.has('throughput')
+        ? await postfixLeg(sink, probeSink, true)
+        : undefined;
+    const relaisResults = parts.has('throughput') ? relais?.results : undefined;
+    if (relaisResults !== undefined && postfix !== undefined) {
+      compare('relais', relaisResults, 'postfix', postfix);
+    }
+    if (relaisResults !== undefined && postfixDkim !== undefined) {
+      compare('relais', relaisResults, 'postfix-dkim', postfixDkim);
+    }
+    if (postfixDkim !== undefined && postfix !== undefined) {
+      compare('postfix-dkim', postfixDkim, 'postfix', postfix);
+    }
     const r2 = relais?.results[0];
     const p2 = postfix?.[0];
-    if (relais !== undefined && postfix !== undefined) {
-      for (let i = 0; i < SIZES.length; i += 1) {
-        const [r, p] = [relais.results[i]!, postfix[i]!];
-        log(
-          `${SIZES[i]! / 1024} KB: relais/postfix = ${(r.perSecond / p.perSecond).toFixed(2)} ` +
-            `(${r.perSecond.toFixed(0)} vs ${p.perSecond.toFixed(0)} msg/s; CPU-s/1k ` +
-            `${r.cpuSecondsPer1k.toFixed(2)} vs ${p.cpuSecondsPer1k.toFixed(2)}; p99 ` +
-            `${r.p99Ms.toFixed(0)} vs ${p.p99Ms.toFixed(0)} ms)`,
-        );
-      }
-    }
-    // The first three keys are the contract (null for a leg or part not run).
+    const d2 = postfixDkim?.[0];
+    const ratio = (a: LegResult | undefined, b: LegResult | undefined): number | null =>
+      a === undefined || b === undefined ? null : Number((a.perSecond / b.perSecond).toFixed(3));
+    // The first three keys are the contract, against plain Postfix (null for a leg or part
+    // not run); the signing Postfix's figures follow.
     process.stdout.write(
       `${JSON.stringify({
         relaisPerSecond: r2 === undefined ? null : Math.round(r2.perSecond),
         postfixPerSecond: p2 === undefined ? null : Math.round(p2.perSecond),
-        ratio:
-          r2 === undefined || p2 === undefined
-            ? null
-            : Number((r2.perSecond / p2.perSecond).toFixed(3)),
+        ratio: ratio(r2, p2),
+        postfixDkimPerSecond: d2 === undefined ? null : Math.round(d2.perSecond),
+        ratioToSigningPostfix: ratio(r2, d2),
+        postfixDkim: postfixDkim ?? null,
         messages,
         signing,
         relais: relais?.results ?? null,
