@@ -131,14 +131,6 @@ function freePort(): Promise<number> {
   });
 }
 
-async function twoFreePorts(): Promise<[number, number]> {
-  const first = await freePort();
-  for (;;) {
-    const second = await freePort();
-    if (second !== first) return [first, second];
-  }
-}
-
 interface Latencies {
   /** The relay's 250 → the final "." at the probe sink. */
   p50Ms: number;
@@ -241,7 +233,7 @@ async function measure(
     perSecond: run.perSecond,
     cpuSecondsPer1k: per1k(cpu),
     processes: Object.fromEntries(
-      Object.entries(usage).map(([process, u]) => [process, per1k(u.cpuSeconds)]),
+      Object.entries(usage).map(([processName, u]) => [processName, per1k(u.cpuSeconds)]),
     ),
     machine: {
       cpuSecondsPer1k: per1k(machineSeconds),
@@ -263,7 +255,7 @@ async function measure(
   log(
     `${name} ${sizeBytes / 1024} KB: ${result.perSecond.toFixed(0)} msg/s, ` +
       `${result.cpuSecondsPer1k.toFixed(2)} CPU-s/1k (${Object.entries(result.processes)
-        .map(([process, seconds]) => `${process} ${seconds}`)
+        .map(([processName, seconds]) => `${processName} ${seconds}`)
         .join(', ')}), latency ${describe(result)} ` +
       `(${result.probes}/${probes.sent} probes); machine ${machine.cpuSecondsPer1k.toFixed(2)} ` +
       `CPU-s/1k: relaying ${machine.relaying}, RabbitMQ ${machine.rabbitmq}, PostgreSQL ` +
@@ -592,9 +584,7 @@ async function postfixLeg(
   dkim: boolean,
 ): Promise<LegResult[]> {
   const name = dkim ? 'postfix-dkim' : 'postfix';
-  const opendkim = dkim
-    ? await startOpenDkim({ ports: await twoFreePorts(), domain: SENDING_DOMAIN })
-    : undefined;
+  const opendkim = dkim ? await startOpenDkim({ domain: SENDING_DOMAIN }) : undefined;
   const capture = dkim ? await startCaptureSink() : undefined;
   const postfix = await startPostfixRelay({
     port: await freePort(),
@@ -613,7 +603,7 @@ async function postfixLeg(
   try {
     const pids = new Map([['postfix', postfix.pid]]);
     if (opendkim !== undefined && capture !== undefined) {
-      for (const [process, pid] of opendkim.pids) pids.set(process, pid);
+      for (const [instance, pid] of opendkim.pids) pids.set(instance, pid);
       // smtp-source's own From header and envelope, as in the load.
       await runSmtpSource({
         port: postfix.port,
@@ -622,6 +612,11 @@ async function postfixLeg(
         messages: 1,
         sizeBytes: 2048,
         sessions: 1,
+      }).catch((error: unknown) => {
+        throw new Error(
+          `postfix-dkim: Postfix did not accept the proof message (a 4xx means an OpenDKIM ` +
+            `milter failed on it): ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
       const message = await Promise.race([
         capture.message,
