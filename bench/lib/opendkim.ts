@@ -1,9 +1,10 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ensureDebianPackage } from './debian-package';
 
 export const OPENDKIM = '/usr/sbin/opendkim';
 
@@ -13,32 +14,7 @@ export const OPENDKIM = '/usr/sbin/opendkim';
  * is stopped and disabled: the bench runs an instance of its own.
  */
 export function ensureOpenDkim(): void {
-  if (existsSync(OPENDKIM)) return;
-  const manual = 'install the Debian/Ubuntu package "opendkim" (it provides /usr/sbin/opendkim)';
-  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(`opendkim is missing and apt-get is not available: ${manual}`);
-  }
-  if (process.getuid?.() !== 0) {
-    throw new Error(`opendkim is missing and installing needs root: ${manual}`);
-  }
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): boolean =>
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'opendkim'], {
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }).status === 0;
-  if (!install()) {
-    execFileSync('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!install()) throw new Error(`apt-get install opendkim failed: ${manual}`);
-  }
-  const quiet = { stdio: 'ignore' } as const;
-  if (existsSync('/run/systemd/system')) {
-    spawnSync('systemctl', ['disable', '--now', 'opendkim'], quiet);
-  } else {
-    spawnSync('update-rc.d', ['opendkim', 'disable'], quiet);
-    spawnSync('/etc/init.d/opendkim', ['stop'], quiet);
-  }
-  if (!existsSync(OPENDKIM)) throw new Error(`opendkim is installed but ${OPENDKIM} is missing`);
+  ensureDebianPackage({ name: 'opendkim', provides: [OPENDKIM], service: 'opendkim' });
 }
 
 /** One signing key of the running OpenDKIM, with the TXT record a verifier would look up. */

@@ -1,6 +1,6 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
+import { ensureDebianPackage } from './debian-package';
 import { clockTicksPerSecond, readProcessSample } from './proc-stats';
 
 export const SMTP_SINK = '/usr/sbin/smtp-sink';
@@ -14,49 +14,21 @@ export const SMTP_SOURCE = '/usr/sbin/smtp-source';
  * benchmark machine.
  */
 export function ensurePostfixTools(): void {
-  if (existsSync(SMTP_SINK) && existsSync(SMTP_SOURCE)) return;
-  const manual =
-    'install the Debian/Ubuntu package "postfix" (it provides /usr/sbin/smtp-sink and smtp-source)';
-  if (process.platform !== 'linux' || !existsSync('/usr/bin/apt-get')) {
-    throw new Error(`smtp-sink/smtp-source are missing and apt-get is not available: ${manual}`);
-  }
-  if (process.getuid?.() !== 0) {
-    throw new Error(`smtp-sink/smtp-source are missing and installing needs root: ${manual}`);
-  }
-  execFileSync('debconf-set-selections', {
-    input:
-      'postfix postfix/main_mailer_type select No configuration\n' +
-      'postfix postfix/mailname string localhost\n',
-    stdio: ['pipe', 'ignore', 'pipe'],
+  ensureDebianPackage({
+    name: 'postfix',
+    provides: [SMTP_SINK, SMTP_SOURCE],
+    beforeInstall: () =>
+      execFileSync('debconf-set-selections', {
+        input:
+          'postfix postfix/main_mailer_type select No configuration\n' +
+          'postfix postfix/mailname string localhost\n',
+        stdio: ['pipe', 'ignore', 'pipe'],
+      }),
+    service: 'postfix',
   });
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = (): boolean =>
-    spawnSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'postfix'], {
-      env,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    }).status === 0;
-  // A fresh container often has no package lists yet: update once, only when needed.
-  if (!install()) {
-    execFileSync('apt-get', ['update', '-qq'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (!install()) throw new Error(`apt-get install postfix failed: ${manual}`);
-  }
-  stopInstalledMta();
-  if (!existsSync(SMTP_SINK) || !existsSync(SMTP_SOURCE)) {
-    throw new Error(`postfix is installed but ${SMTP_SINK} or ${SMTP_SOURCE} is missing`);
-  }
-}
-
-/** Best effort: each of these fails harmlessly when the init system or the daemon is absent. */
-function stopInstalledMta(): void {
+  // The init script may not know a Postfix the package started by other means.
   const quiet = { stdio: 'ignore' } as const;
-  if (existsSync('/run/systemd/system')) {
-    spawnSync('systemctl', ['disable', '--now', 'postfix'], quiet);
-  } else {
-    spawnSync('update-rc.d', ['postfix', 'disable'], quiet);
-  }
-  if (spawnSync('postfix', ['status'], quiet).status === 0) {
-    spawnSync('postfix', ['stop'], quiet);
-  }
+  if (spawnSync('postfix', ['status'], quiet).status === 0) spawnSync('postfix', ['stop'], quiet);
 }
 
 /** A running `smtp-sink`: accepts SMTP on 127.0.0.1 and throws every message away. */
