@@ -140,6 +140,48 @@ describe('throttle controller (AIMD on a fake clock)', () => {
     expect(recordFeedback(state, LIMITS, 'neutral', 5_000)).toBe(state);
   });
 
+  it('cuts a rate far above what gets through to what got through, and the connections to what it keeps busy', () => {
+    // A site no profile knows, started at the bench's ceiling, that takes 2 msg/s.
+    const wide: ThrottleLimits = {
+      initialRatePerSecond: 20_000,
+      maxRatePerSecond: 20_000,
+      maxConnections: 20,
+    };
+    let state = initialThrottleState(wide, 0);
+    // 2 accepted per second for 6 s (the window rolls over at 5 s).
+    for (let atMs = 500; atMs <= 6_000; atMs += 500) {
+      state = recordFeedback(state, wide, 'accepted', atMs);
+    }
+    state = recordFeedback(state, wide, 'throttled', 6_000);
+    expect(state.ratePerSecond).toBeCloseTo(2, 1);
+    // 2 msg/s of sends taking up to 3 s each keep 6 connections busy.
+    expect(state.concurrency).toBe(6);
+    // Accepted sends raise the rate again, but not the connections past what it keeps busy.
+    for (let atMs = 8_000; atMs < 9_000; atMs += 100) {
+      state = recordFeedback(state, wide, 'accepted', atMs);
+    }
+    expect(state.concurrency).toBeLessThanOrEqual(Math.ceil(state.ratePerSecond * 3));
+  });
+
+  it('cuts by the usual factor when the rate is near what was accepted or too little was', () => {
+    let near = initialThrottleState(LIMITS, 0);
+    for (let atMs = 100; atMs <= 2_000; atMs += 500) {
+      near = recordFeedback(near, LIMITS, 'accepted', atMs);
+    }
+    const rateBefore = near.ratePerSecond;
+    near = recordFeedback(near, LIMITS, 'throttled', 2_000);
+    expect(near.ratePerSecond).toBeCloseTo(rateBefore * DEFAULT_TUNING.decreaseFactor);
+
+    // Two accepted sends say too little: the usual cut, however far above the rate is.
+    const wide = { ...LIMITS, initialRatePerSecond: 1_000, maxRatePerSecond: 1_000 };
+    let sparse = initialThrottleState(wide, 0);
+    sparse = recordFeedback(sparse, wide, 'accepted', 1_000);
+    sparse = recordFeedback(sparse, wide, 'accepted', 2_000);
+    const sparseBefore = sparse.ratePerSecond;
+    sparse = recordFeedback(sparse, wide, 'throttled', 3_000);
+    expect(sparse.ratePerSecond).toBeCloseTo(sparseBefore * DEFAULT_TUNING.decreaseFactor);
+  });
+
   it('clamps a restored state to the current profile and remembers the restore', () => {
     const state = restoreThrottleState(
       LIMITS,

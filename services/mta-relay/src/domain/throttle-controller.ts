@@ -39,6 +39,20 @@ export interface ThrottleTuning {
   /** History entries kept (cuts, and raises sampled at most once per `historySampleMs`). */
   historyLength: number;
   historySampleMs: number;
+  /** Accepted sends are counted over windows this long, to measure what gets through. */
+  measureWindowMs: number;
+  /**
+   * A throttling reply while the rate allowed is more than this many times what was
+   * accepted lately cuts the rate to the accepted one at once: twenty cuts of 20 % would
+   * take most of a minute, all of it spent sending into refusals.
+   */
+  overshootFactor: number;
+  /**
+   * The longest a receiver is assumed to take per message: after a cut, no more
+   * connections than the rate keeps busy for this long (a site throttled to 2 msg/s needs a
+   * handful of connections, not twenty).
+   */
+  sendSecondsCeiling: number;
 }
 
 export const DEFAULT_TUNING: ThrottleTuning = {
@@ -52,6 +66,9 @@ export const DEFAULT_TUNING: ThrottleTuning = {
   burstSeconds: 0.2,
   historyLength: 50,
   historySampleMs: 10_000,
+  measureWindowMs: 5_000,
+  overshootFactor: 2,
+  sendSecondsCeiling: 3,
 };
 
 /** What one finished send says about the site. */
@@ -88,6 +105,12 @@ export interface ThrottleState {
   lastCutAtMs: number;
   tokens: number;
   tokensAtMs: number;
+  /** The current measuring window: its start and the sends accepted in it. */
+  windowStartMs: number;
+  windowAccepted: number;
+  /** The window before it (its start is the current one's minus its length). */
+  previousStartMs: number;
+  previousAccepted: number;
   /** Counters since the state was created, for reports and tests. */
   accepted: number;
   throttled: number;
@@ -108,6 +131,10 @@ export function initialThrottleState(limits: ThrottleLimits, nowMs: number): Thr
     lastCutAtMs: -Infinity,
     tokens: 1,
     tokensAtMs: nowMs,
+    windowStartMs: nowMs,
+    windowAccepted: 0,
+    previousStartMs: nowMs,
+    previousAccepted: 0,
     accepted: 0,
     throttled: 0,
     history: [],
@@ -224,12 +251,19 @@ function raise(
     limits.maxRatePerSecond,
     state.ratePerSecond + k / state.ratePerSecond,
   );
-  // Postfix's positive feedback: one more connection per window of accepted messages.
-  const concurrency = Math.min(limits.maxConnections, state.concurrency + 1 / state.concurrency);
+  // Postfix's positive feedback: one more connection per window of accepted messages, up to
+  // what the rate can keep busy.
+  const busy = connectionsFor(ratePerSecond, tuning);
+  const concurrency =
+    state.concurrency >= busy
+      ? state.concurrency
+      : Math.min(limits.maxConnections, busy, state.concurrency + 1 / state.concurrency);
+  const window = countAccepted(state, nowMs, tuning);
   const last = state.history[state.history.length - 1];
   const sample = last === undefined || nowMs - last.atMs >= tuning.historySampleMs;
   return {
     ...state,
+    ...window,
     ratePerSecond,
     concurrency,
     consecutiveCuts: 0,
@@ -248,11 +282,17 @@ function cut(
 ): ThrottleState {
   const throttled = state.throttled + 1;
   if (nowMs - state.lastCutAtMs < tuning.cutHoldMs) return { ...state, throttled };
+  const measured = cause === 'throttled' ? measuredRate(state, nowMs) : undefined;
+  const overshot =
+    measured !== undefined && state.ratePerSecond > measured * tuning.overshootFactor;
   const ratePerSecond = Math.max(
     tuning.minRatePerSecond,
-    state.ratePerSecond * tuning.decreaseFactor,
+    overshot ? measured : state.ratePerSecond * tuning.decreaseFactor,
   );
-  const concurrency = Math.max(1, state.concurrency * tuning.decreaseFactor);
+  const concurrency = Math.max(
+    1,
+    Math.min(state.concurrency * tuning.decreaseFactor, connectionsFor(ratePerSecond, tuning)),
+  );
   const consecutiveCuts = state.consecutiveCuts + 1;
   const backoffMs = Math.min(
     tuning.backoffMaxMs,
@@ -276,6 +316,45 @@ function cut(
       tuning,
     ),
   };
+}
+
+/** The connections `ratePerSecond` keeps busy when each send takes the longest assumed. */
+function connectionsFor(ratePerSecond: number, tuning: ThrottleTuning): number {
+  return Math.max(1, Math.ceil(ratePerSecond * tuning.sendSecondsCeiling));
+}
+
+/** One more accepted send in the measuring window, which rolls over when it is whole. */
+function countAccepted(
+  state: ThrottleState,
+  nowMs: number,
+  tuning: ThrottleTuning,
+): Pick<
+  ThrottleState,
+  'windowStartMs' | 'windowAccepted' | 'previousStartMs' | 'previousAccepted'
+> {
+  if (nowMs - state.windowStartMs < tuning.measureWindowMs) {
+    return { ...state, windowAccepted: state.windowAccepted + 1 };
+  }
+  return {
+    windowStartMs: nowMs,
+    windowAccepted: 1,
+    previousStartMs: state.windowStartMs,
+    previousAccepted: state.windowAccepted,
+  };
+}
+
+// Fewer accepted sends than this say too little about a rate to cut to it.
+const MIN_MEASURED_SENDS = 3;
+
+/**
+ * What was accepted per second over the current and the previous window, or undefined when
+ * too few sends were accepted in them to tell.
+ */
+function measuredRate(state: ThrottleState, nowMs: number): number | undefined {
+  const accepted = state.previousAccepted + state.windowAccepted;
+  const elapsedMs = nowMs - state.previousStartMs;
+  if (accepted < MIN_MEASURED_SENDS || elapsedMs <= 0) return undefined;
+  return (accepted * 1000) / elapsedMs;
 }
 
 function refill(state: ThrottleState, nowMs: number, tuning: ThrottleTuning): ThrottleState {
