@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDebianPackage } from './debian-package';
+import { closeServer, listenLocal, sinkSessions } from './mini-smtp';
+import { waitUntilListening } from './postfix';
 
 export const OPENDKIM = '/usr/sbin/opendkim';
 
@@ -157,23 +158,18 @@ async function startInstance(
     if (exit === undefined) child.kill('SIGTERM');
     await exited;
   };
-  const deadline = performance.now() + 20_000;
-  for (;;) {
-    if (exit !== undefined) throw new Error(exit);
-    const up = await new Promise<boolean>((resolve) => {
-      const probe = connect({ path: socket });
-      probe.once('connect', () => {
-        probe.destroy();
-        resolve(true);
-      });
-      probe.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (performance.now() > deadline) {
-      await stop();
-      throw new Error(`opendkim did not listen on ${socket} (opendkim -f -x ${conf})`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+  try {
+    await waitUntilListening(
+      { path: socket },
+      {
+        what: `opendkim on ${socket} (opendkim -f -x ${conf})`,
+        timeoutMs: 20_000,
+        failure: () => exit,
+      },
+    );
+  } catch (error) {
+    await stop();
+    throw error;
   }
   return { stop, pid: child.pid! };
 }
@@ -188,52 +184,19 @@ export async function startCaptureSink(): Promise<{
   const message = new Promise<string>((resolve) => {
     deliver = resolve;
   });
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffer = '';
-    let inData = false;
-    socket.write('220 capture ESMTP\r\n');
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1');
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end === -1) return;
-          // Undo dot-stuffing; the leading CRLF is the DATA line's, added below.
-          deliver(buffer.slice(2, end + 2).replace(/\r\n\.\./g, '\r\n.'));
-          buffer = buffer.slice(end + 5);
-          inData = false;
-          socket.write('250 2.0.0 ok\r\n');
-          continue;
-        }
-        const end = buffer.indexOf('\r\n');
-        if (end === -1) return;
-        const verb = buffer.slice(0, 4).toUpperCase();
-        buffer = buffer.slice(end + 2);
-        if (verb === 'EHLO') socket.write('250-capture\r\n250 8BITMIME\r\n');
-        else if (verb === 'DATA') {
-          inData = true;
-          buffer = `\r\n${buffer}`;
-          socket.write('354 go on\r\n');
-        } else if (verb === 'QUIT') {
-          socket.end('221 bye\r\n');
-          return;
-        } else socket.write('250 ok\r\n');
-      }
-    });
+  const sessions = sinkSessions({
+    name: 'capture',
+    keepData: true,
+    onMessage: ({ data }) => deliver(data ?? ''),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { server, port } = await listenLocal(sessions.onSession);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     message,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      sessions.destroyAll();
+      return closeServer(server);
+    },
   };
 }
 

@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Server } from 'node:net';
+import { closeServer, listenLocal, sinkSessions } from './mini-smtp';
 
 /**
  * SMTP sinks on many ports at once, counting every message they accept. A relay shapes
@@ -17,65 +18,22 @@ export interface PortSinks {
   close(): Promise<void>;
 }
 
-const TERMINATOR = '\r\n.\r\n';
-
 export async function startPortSinks(count: number): Promise<PortSinks> {
   let received = 0;
   let lastAtMs = Number.NaN;
-  const sockets = new Set<Socket>();
-  const onSession = (socket: Socket): void => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffer = '';
-    let inData = false;
-    // Where the terminator search resumes, so a large message is not scanned again per chunk.
-    let searchFrom = 0;
-    socket.write('220 sink.hol.bench.test ESMTP\r\n');
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1');
-      let replies = '';
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf(TERMINATOR, searchFrom);
-          if (end === -1) {
-            searchFrom = Math.max(0, buffer.length - TERMINATOR.length);
-            break;
-          }
-          buffer = buffer.slice(end + TERMINATOR.length);
-          inData = false;
-          searchFrom = 0;
-          received += 1;
-          lastAtMs = performance.now();
-          replies += '250 2.0.0 ok\r\n';
-          continue;
-        }
-        const end = buffer.indexOf('\r\n');
-        if (end === -1) break;
-        const verb = buffer.slice(0, 4).toUpperCase();
-        buffer = buffer.slice(end + 2);
-        if (verb === 'EHLO')
-          replies += '250-sink.hol.bench.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n';
-        else if (verb === 'DATA') {
-          inData = true;
-          replies += '354 go on\r\n';
-          // The terminator search needs the CRLF that ended the DATA line.
-          buffer = `\r\n${buffer}`;
-        } else if (verb === 'QUIT') {
-          socket.end(`${replies}221 bye\r\n`);
-          return;
-        } else replies += '250 ok\r\n';
-      }
-      if (replies !== '') socket.write(replies);
-    });
-  };
+  const sessions = sinkSessions({
+    name: 'sink.hol.bench.test',
+    onMessage: () => {
+      received += 1;
+      lastAtMs = performance.now();
+    },
+  });
   const servers: Server[] = [];
   const ports: number[] = [];
   for (let i = 0; i < count; i += 1) {
-    const server = createServer(onSession);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { server, port } = await listenLocal(sessions.onSession);
     servers.push(server);
-    ports.push((server.address() as AddressInfo).port);
+    ports.push(port);
   }
   return {
     ports,
@@ -97,10 +55,8 @@ export async function startPortSinks(count: number): Promise<PortSinks> {
       }
     },
     close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await Promise.all(
-        servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-      );
+      sessions.destroyAll();
+      await Promise.all(servers.map(closeServer));
     },
   };
 }

@@ -11,8 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'node:net';
-import { ensurePostfixTools } from './postfix';
+import { ensurePostfixTools, waitUntilListening } from './postfix';
 
 /** A Postfix instance of its own relaying to fixed next hops, for comparison runs. */
 export interface PostfixRelay {
@@ -125,22 +124,10 @@ export async function startPostfixRelay(options: {
   spawnSync('postfix', ['-c', dir, 'check'], { stdio: 'ignore' });
   const child = spawn('postfix', ['-c', dir, 'start-fg'], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-  const deadline = performance.now() + 20_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port: options.port });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (up) break;
-    if (performance.now() > deadline) {
-      throw new Error(`postfix did not listen on ${options.port} (postfix -c ${dir} start-fg)`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  await waitUntilListening(
+    { host: '127.0.0.1', port: options.port },
+    { what: `postfix on ${options.port} (postfix -c ${dir} start-fg)`, timeoutMs: 20_000 },
+  );
   return {
     port: options.port,
     pid: child.pid!,

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type NetConnectOpts } from 'node:net';
 import { ensureDebianPackage } from './debian-package';
 import { clockTicksPerSecond, readProcessSample } from './proc-stats';
 
@@ -101,7 +101,10 @@ export async function startSmtpSink(options: SmtpSinkOptions = {}): Promise<Smtp
     exit = `smtp-sink failed to start: ${error.message}`;
     notify();
   });
-  await waitUntilListening(host, port, () => exit, 5000);
+  await waitUntilListening(
+    { host, port },
+    { what: `smtp-sink on ${host}:${port}`, timeoutMs: 5000, intervalMs: 20, failure: () => exit },
+  );
   const pid = child.pid!;
   return {
     host,
@@ -255,19 +258,26 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-/** Polls with TCP connects; each probe shows up as one (empty) session in the counters. */
-async function waitUntilListening(
-  host: string,
-  port: number,
-  failure: () => string | undefined,
-  timeoutMs: number,
+/**
+ * Polls `target` (TCP host and port, or a UNIX socket path) with connects until one succeeds;
+ * throws `failure()`'s problem as soon as it reports one (the server exited), or after
+ * `timeoutMs`. Each probe is one empty session for the server.
+ */
+export async function waitUntilListening(
+  target: NetConnectOpts,
+  options: {
+    what: string;
+    timeoutMs: number;
+    intervalMs?: number;
+    failure?: () => string | undefined;
+  },
 ): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = performance.now() + options.timeoutMs;
   for (;;) {
-    const problem = failure();
+    const problem = options.failure?.();
     if (problem !== undefined) throw new Error(problem);
     const connected = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host, port });
+      const socket = connect(target);
       socket.once('connect', () => {
         socket.destroy();
         resolve(true);
@@ -276,8 +286,8 @@ async function waitUntilListening(
     });
     if (connected) return;
     if (performance.now() > deadline) {
-      throw new Error(`smtp-sink did not listen on ${host}:${port} within ${timeoutMs} ms`);
+      throw new Error(`${options.what} did not listen within ${options.timeoutMs} ms`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }
 }

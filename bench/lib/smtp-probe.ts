@@ -1,4 +1,5 @@
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import { closeServer, listenLocal, sinkSessions } from './mini-smtp';
 
 /**
  * Latency probes for a relay under load: a client submits one small message at a time, to
@@ -24,66 +25,31 @@ export async function startProbeSink(): Promise<ProbeSink> {
   const arrivals = new Map<number, number>();
   let others = 0;
   let lastOtherAtMs = Number.NaN;
-  const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffer = '';
-    let inData = false;
-    let probes: number[] = [];
-    socket.write('220 probe-sink ESMTP\r\n');
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('latin1');
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end === -1) return;
-          buffer = buffer.slice(end + 5);
-          inData = false;
-          const now = performance.now();
-          for (const probe of probes) arrivals.set(probe, now);
-          if (probes.length === 0) {
-            others += 1;
-            lastOtherAtMs = now;
-          }
-          probes = [];
-          socket.write('250 2.0.0 ok\r\n');
-          continue;
-        }
-        const end = buffer.indexOf('\r\n');
-        if (end === -1) return;
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') socket.write('250-probe-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n');
-        else if (verb === 'RCPT') {
-          const match = /<p(\d+)@/i.exec(line);
-          if (match) probes.push(Number(match[1]));
-          socket.write('250 2.1.5 ok\r\n');
-        } else if (verb === 'DATA') {
-          inData = true;
-          socket.write('354 go on\r\n');
-          // The terminator search needs the CRLF that ended the DATA line.
-          buffer = `\r\n${buffer}`;
-        } else if (verb === 'QUIT') {
-          socket.end('221 bye\r\n');
-          return;
-        } else socket.write('250 ok\r\n');
+  const sessions = sinkSessions({
+    name: 'probe-sink',
+    onMessage: ({ rcptLines }) => {
+      const now = performance.now();
+      const probes = rcptLines.flatMap((line) => {
+        const match = /<p(\d+)@/i.exec(line);
+        return match ? [Number(match[1])] : [];
+      });
+      for (const probe of probes) arrivals.set(probe, now);
+      if (probes.length === 0) {
+        others += 1;
+        lastOtherAtMs = now;
       }
-    });
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { server, port } = await listenLocal(sessions.onSession);
   return {
-    port: (server.address() as AddressInfo).port,
+    port,
     arrivals,
     others: () => others,
     lastOtherAtMs: () => lastOtherAtMs,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => {
+      sessions.destroyAll();
+      return closeServer(server);
+    },
   };
 }
 
