@@ -333,7 +333,12 @@ function countAccepted(
   'windowStartMs' | 'windowAccepted' | 'previousStartMs' | 'previousAccepted'
 > {
   if (nowMs - state.windowStartMs < tuning.measureWindowMs) {
-    return { ...state, windowAccepted: state.windowAccepted + 1 };
+    return {
+      windowStartMs: state.windowStartMs,
+      windowAccepted: state.windowAccepted + 1,
+      previousStartMs: state.previousStartMs,
+      previousAccepted: state.previousAccepted,
+    };
   }
   return {
     windowStartMs: nowMs,
